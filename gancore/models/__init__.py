@@ -1,0 +1,1 @@
+"""Generators and discriminators: MLPs for toy data, DCGAN for images."""
