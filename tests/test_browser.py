@@ -1,0 +1,38 @@
+"""The app in a real browser: every page loads without an exception; a slider changes the numbers."""
+
+import pytest
+
+from tests.browser_helpers import exceptions, screenshot, settle
+
+pytestmark = pytest.mark.browser
+
+# (url path, name in the sidebar, screenshot name); the default page lives at "/".
+PAGES = [("", "Value function & D*", "theory"), ("losses", "G losses & Wasserstein", "losses")]
+
+
+@pytest.mark.parametrize(("path", "title", "shot"), PAGES)
+def test_every_page_loads_without_an_exception(page, app_url, path, title, shot):
+    page.goto(f"{app_url}/{path}")
+    settle(page)
+    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    assert not exceptions(page)
+    assert page.locator('[data-testid="stSidebarNav"]').get_by_text(title).count() == 1
+    assert page.locator(".js-plotly-plot").count() >= 2
+    screenshot(page, f"page-{shot}")
+
+
+def test_theory_slider_changes_the_value_in_the_browser(page, app_url):
+    page.goto(f"{app_url}/")
+    settle(page)
+    label = page.get_by_text("V(D*, G_t)", exact=True)
+    v = page.locator('[data-testid="stMetric"]').filter(has=label)
+    before = v.locator('[data-testid="stMetricValue"]').inner_text()
+    slider = page.get_by_role("slider", name="t (0 = your p_g, 1 = p_data)")
+    slider.focus()
+    slider.press("End")  # t = 1: p_g = p_data
+    page.wait_for_timeout(300)
+    settle(page)
+    after = v.locator('[data-testid="stMetricValue"]').inner_text()
+    assert before != after
+    assert after == "-1.386294"
+    assert not exceptions(page)
