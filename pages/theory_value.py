@@ -11,7 +11,7 @@ from pages._shared import density_ui, fmt
 
 DATA_DEFAULT = {"components": [(0.6, -1.5, 0.5), (0.4, 1.8, 0.4)]}
 G_DEFAULT = {"components": [(1.0, 0.5, 1.2)]}
-MORPH_TS = np.round(np.linspace(0.0, 1.0, 41), 3)
+MORPH_TS = np.round(np.linspace(0.0, 1.0, 41), 3)  # the t slider steps by 0.025
 
 
 def _spec(d: theory.Density1D) -> tuple:
@@ -44,17 +44,27 @@ def analyse(data_spec: tuple, g_spec: tuple) -> dict:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
+def value_figure(data_spec: tuple, g_spec: tuple):
+    a = analyse(data_spec, g_spec)
+    return tplots.value_function_figure(
+        a["xd"], a["pd_d"], a["pg_d"], a["dstar_d"], a["ratio_d"], a["integrand_d"]
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
 def morph_path(data_spec: tuple, g_spec: tuple, mode: str) -> dict:
-    """Frames of p_g_t on the light grid and V(D*, G_t) on the fine one, for every t in MORPH_TS."""
+    """Frames of p_g_t on the light grid and V(D*, G_t) on the fine one for every t in MORPH_TS,
+    and the animated figure built from them (the page only moves its current frame)."""
     a = analyse(data_spec, g_spec)
     frames, values = [], []
     for t in MORPH_TS:
         pt = theory.morph(a["pg"], a["pd"], a["x"], float(t), mode=mode)
-        values.append(
-            theory.value_function(a["pd"], pt, theory.optimal_discriminator(a["pd"], pt), a["x"])
-        )
+        d_star = theory.optimal_discriminator(a["pd"], pt)
+        values.append(theory.value_function(a["pd"], pt, d_star, a["x"]))
         frames.append(np.interp(a["xd"], a["x"], pt))
-    return {"frames": frames, "values": np.array(values)}
+    values = np.array(values)
+    figure = tplots.morph_figure(a["xd"], a["pd_d"], frames, MORPH_TS, values, current=0)
+    return {"frames": frames, "values": values, "figure": figure}
 
 
 st.title("The value function and the optimal discriminator")
@@ -115,9 +125,7 @@ x0 = st.slider(
     key="x0",
 )
 st.plotly_chart(
-    tplots.value_function_figure(
-        a["xd"], a["pd_d"], a["pg_d"], a["dstar_d"], a["ratio_d"], a["integrand_d"], x_marker=x0
-    ),
+    tplots.mark_x(value_figure(_spec(p_data), _spec(p_g)), x0),
     width="stretch",
     key="fig_value",
 )
@@ -182,7 +190,7 @@ mc[0].metric("t", f"{MORPH_TS[idx]:.3f}")
 mc[1].metric("V(D*, G_t)", fmt(v_t))
 mc[2].metric("V(D*, G_t) + log 4", fmt(v_t + theory.LOG4), help="0 exactly when p_g = p_data")
 st.plotly_chart(
-    tplots.morph_figure(a["xd"], a["pd_d"], path["frames"], MORPH_TS, path["values"], current=idx),
+    tplots.set_morph_current(path["figure"], path["frames"], MORPH_TS, path["values"], idx),
     width="stretch",
     key="fig_morph",
 )

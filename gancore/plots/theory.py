@@ -18,8 +18,6 @@ def value_function_figure(
     d_star: np.ndarray,
     ratio: np.ndarray,
     integrand: np.ndarray,
-    *,
-    x_marker: float | None = None,
 ) -> go.Figure:
     """Densities, D*, the density ratio and the integrand of V, stacked on one x axis."""
     fig = make_subplots(
@@ -49,9 +47,12 @@ def value_function_figure(
     fig.update_yaxes(range=[-0.02, 1.02], row=2, col=1)
     fig.update_yaxes(type="log", row=3, col=1)
     fig.update_xaxes(title_text="x", row=4, col=1)
-    if x_marker is not None:
-        fig.add_vline(x=x_marker, line=dict(color=ACCENT, dash="dash", width=1))
     return base_layout(fig, height=760)
+
+
+def mark_x(fig: go.Figure, x: float) -> go.Figure:
+    """A dashed vertical line at ``x`` across every subplot."""
+    return fig.add_vline(x=x, line=dict(color=ACCENT, dash="dash", width=1))
 
 
 def pointwise_figure(a: float, b: float, y: np.ndarray, f: np.ndarray, y_star: float) -> go.Figure:
@@ -113,13 +114,12 @@ def morph_figure(
         col=2,
     )
     fig.add_trace(_marker(ts[current], values[current], "current t"), row=1, col=2)
+    # Frames carry only what moves (p_g's y values and the marker): x is shared, so the
+    # figure stays small enough to send on every rerun.
     fig.frames = [
         go.Frame(
-            name=f"{t:.2f}",
-            data=[
-                _line(x, p, "p_g (t)", FAKE, fill="tozeroy"),
-                _marker(t, v, "current t"),
-            ],
+            name=f"{t:.3f}",
+            data=[dict(y=np.round(p, 6)), dict(x=[t], y=[v])],
             traces=[1, 4],
         )
         for t, p, v in zip(ts, frames, values, strict=True)
@@ -168,6 +168,17 @@ def morph_figure(
     )
     base_layout(fig, height=480, bottom=110)
     fig.update_layout(hovermode="closest")
+    return fig
+
+
+def set_morph_current(
+    fig: go.Figure, frames: list[np.ndarray], ts, values, current: int
+) -> go.Figure:
+    """Move a (cached) morph figure to frame ``current`` without rebuilding it."""
+    fig.data[1].y = frames[current]
+    fig.data[4].x = [ts[current]]
+    fig.data[4].y = [values[current]]
+    fig.layout.sliders[0].active = current
     return fig
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks: long, measured checks that live outside the test suite (see BENCHMARKS.md)."""
