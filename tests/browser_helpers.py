@@ -10,7 +10,8 @@ SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 def settle(page, timeout_ms: int = 30_000) -> None:
     """Wait until Streamlit has rendered and stopped running the script."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    page.wait_for_selector('[data-testid="stMain"]', timeout=timeout_ms)
+    # The first paint is a skeleton; the page is there once its title is.
+    page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout_ms)
     # The status widget shows "Running..." while a script runs.
     page.wait_for_function(
         """() => !document.querySelector('[data-testid="stStatusWidget"]')""",

@@ -47,3 +47,15 @@ def base_layout(
         hovermode="x unified",
     )
     return fig
+
+
+def line(x, y, name: str, color: str, *, dash=None, width: float = 2, fill=None) -> go.Scatter:
+    """A named line trace in one of the shared colours."""
+    return go.Scatter(
+        x=x, y=y, name=name, mode="lines", line=dict(color=color, dash=dash, width=width), fill=fill
+    )
+
+
+def marker(x, y, name: str, color: str = ACCENT) -> go.Scatter:
+    """One highlighted point."""
+    return go.Scatter(x=[x], y=[y], name=name, mode="markers", marker=dict(color=color, size=11))

@@ -7,6 +7,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from gancore.plots import ACCENT, DISC, FAKE, OPTIMAL, REAL, base_layout
+from gancore.plots import line as _line
+from gancore.plots import marker as _marker
 
 _RATIO_CAP = 1e6  # r(x) is infinite where only p_data lives; draw it at the top of the axis
 
@@ -282,19 +284,3 @@ def js_w1_figure(
     base_layout(fig, height=400)
     fig.update_layout(hovermode="closest")
     return fig
-
-
-def _line(x, y, name, color, *, dash=None, width=2, fill=None) -> go.Scatter:
-    return go.Scatter(
-        x=x,
-        y=y,
-        name=name,
-        mode="lines",
-        line=dict(color=color, dash=dash, width=width),
-        fill=fill,
-        opacity=0.95,
-    )
-
-
-def _marker(x, y, name, color=ACCENT) -> go.Scatter:
-    return go.Scatter(x=[x], y=[y], name=name, mode="markers", marker=dict(color=color, size=11))
