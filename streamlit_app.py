@@ -3,6 +3,7 @@
 import streamlit as st
 
 import gancore
+from pages._lab import configure_torch
 
 st.set_page_config(page_title="gancore · GAN laboratory", page_icon="🧪", layout="wide")
 
@@ -22,8 +23,15 @@ PAGES = {
             url_path="losses",
         ),
     ],
+    "Train": [
+        st.Page("pages/lab_1d.py", title="1D lab", icon=":material/ssid_chart:", url_path="lab-1d"),
+        st.Page(
+            "pages/lab_2d.py", title="2D lab", icon=":material/scatter_plot:", url_path="lab-2d"
+        ),
+    ],
 }
 
+configure_torch()
 navigation = st.navigation(PAGES)
 
 with st.sidebar:

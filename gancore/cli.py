@@ -1,0 +1,342 @@
+"""`python -m gancore`: list presets, train, sample, evaluate and push from the command line.
+
+Every failure the user can cause (a bad preset or override, a missing or hostile checkpoint,
+an unreachable Hub, a diverged run) ends with a one-paragraph message and a non-zero exit
+code, never a traceback; `--debug` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import signal
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class UserError(Exception):
+    """An error caused by the user's input: reported as one paragraph, exit code 1."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.func(args, argv) or 0
+    except KeyboardInterrupt:
+        print("\ngancore: interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `... | head`: the reader left; that is not an error
+        sys.stderr.close()
+        return 0
+    except Exception as err:  # noqa: BLE001 - the one place every failure becomes a message
+        if args.debug:
+            raise
+        print(f"gancore {args.command}: {_message(err)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _message(err: Exception) -> str:
+    from gancore.checkpoint import CheckpointError
+    from gancore.train import DivergedError
+
+    text = " ".join(str(err).split()) or type(err).__name__
+    if isinstance(err, (UserError, CheckpointError, ValueError)):
+        return text
+    if isinstance(err, DivergedError):
+        return f"{text} Nothing was lost: the last good state was saved. Lower the learning rates or change the loss, then --resume."
+    if isinstance(err, (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)):
+        return f"{text}."
+    return f"unexpected {type(err).__name__}: {text} (run again with --debug for the traceback)"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m gancore", description=__doc__.splitlines()[0])
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = p.add_subparsers(dest="command")
+
+    s = sub.add_parser("presets", help="list the named presets")
+    s.add_argument("--json", action="store_true", help="print every preset in full as JSON")
+    s.set_defaults(func=cmd_presets)
+
+    s = sub.add_parser("train", help="train from a preset or a config file")
+    s.add_argument("preset", nargs="?", help="a preset name or a JSON config file")
+    s.add_argument("--out", type=Path, help="output folder (default: runs/PRESET-TIME)")
+    s.add_argument("--max-steps", type=int, help="stop when the run reaches this many steps")
+    s.add_argument("--max-seconds", type=float, help="stop after this much wall time")
+    s.add_argument("--seed", type=int)
+    s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    s.add_argument("--data-root", type=Path, help="where image datasets live (or GANCORE_DATA)")
+    s.add_argument("--resume", type=Path, metavar="DIR", help="continue the run saved in DIR")
+    s.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="overrides",
+        help="override a preset value, e.g. --set train.lr_g=0.001 (repeatable)",
+    )
+    s.add_argument(
+        "--save-every",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="write a checkpoint this often (default 60)",
+    )
+    s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser(
+        "sample", help="draw samples from a checkpoint, a shipped name or a Hub repo"
+    )
+    s.add_argument("source")
+    s.add_argument("-n", type=int, required=True)
+    s.add_argument("--out", type=Path, required=True, help="FILE.npz or FILE.png")
+    group = s.add_mutually_exclusive_group()
+    group.add_argument("--label", type=int, help="one class for every sample")
+    group.add_argument("--labels", choices=["all"], help="cycle through every class")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--revision", help="a Hub branch, tag or commit")
+    s.add_argument("--truncation", type=float, help="truncate the latent at this many std")
+    s.set_defaults(func=cmd_sample)
+
+    s = sub.add_parser("eval", help="print quality metrics of a checkpoint as JSON")
+    s.add_argument("source")
+    s.add_argument("--n", type=int, default=2500)
+    s.add_argument("--data-root", type=Path)
+    s.add_argument("--revision")
+    s.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("push", help="upload a checkpoint folder to the Hugging Face Hub")
+    s.add_argument("folder", type=Path)
+    s.add_argument("repo_id", metavar="OWNER/NAME")
+    s.add_argument("--private", action="store_true")
+    s.set_defaults(func=cmd_push)
+    return p
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+def cmd_presets(args, argv) -> int:
+    from gancore.presets import list_presets, resolve_preset
+
+    if args.json:
+        print(json.dumps({n: resolve_preset(n) for n in list_presets()}, indent=2))
+        return 0
+    names = list_presets()
+    width = max(map(len, names))
+    for name, description in names.items():
+        print(f"{name:<{width}}  {description}")
+    return 0
+
+
+def cmd_train(args, argv) -> int:
+    from gancore import runs
+
+    _torch_threads()
+    if args.max_steps is None and args.max_seconds is None:
+        raise UserError(
+            "give --max-steps N, --max-seconds S or both, so the run knows when to stop."
+        )
+    if args.max_steps is not None and args.max_steps < 1:
+        raise UserError(f"--max-steps must be at least 1, got {args.max_steps}.")
+    if args.max_seconds is not None and not 0 < args.max_seconds <= 30 * 24 * 3600:
+        raise UserError(f"--max-seconds must be in (0, 2592000], got {args.max_seconds}.")
+    if args.data_root is not None:
+        os.environ["GANCORE_DATA"] = str(args.data_root)
+    device = _device(args.device)
+    command = "python -m gancore " + shlex.join(argv)
+    if args.resume:
+        if args.overrides or args.seed is not None:
+            raise UserError("--resume continues a run exactly as it was: drop --set and --seed.")
+        run = runs.resume(args.resume, out=args.out, device=device)
+        print(f"resuming {args.resume} at step {run.trainer.step_count}", file=sys.stderr)
+    else:
+        if not args.preset:
+            raise UserError(
+                "name a preset (see `python -m gancore presets`) or a JSON config file."
+            )
+        preset = _load_preset_arg(args.preset)
+        name = args.preset if isinstance(preset, str) else Path(args.preset).stem
+        out = args.out or Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        run = runs.start(
+            preset, out, seed=args.seed, overrides=args.overrides, device=device, command=command
+        )
+    stop = _stop_on_signals(run.trainer)
+    bar = _Bar(args.max_steps, run.trainer.step_count)
+    try:
+        runs.train(
+            run,
+            max_steps=args.max_steps,
+            max_seconds=args.max_seconds,
+            save_every=args.save_every,
+            on_progress=bar.update_from,
+        )
+    finally:
+        bar.close()
+    quality = runs.evaluate(run)
+    print(json.dumps({"out": str(run.out), "step": run.trainer.step_count, **quality}, indent=2))
+    if stop.signal:
+        print(
+            f"gancore train: stopped by {stop.signal}; saved in {run.out}, continue with --resume {run.out}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    return 0
+
+
+def cmd_sample(args, argv) -> int:
+    from gancore import render
+    from gancore.hub import load_checkpoint
+
+    _torch_threads()
+    if not 1 <= args.n <= 100_000:
+        raise UserError(f"-n must be between 1 and 100000, got {args.n}.")
+    suffix = args.out.suffix.lower()
+    if suffix not in (".npz", ".png"):
+        raise UserError(f"--out must end in .npz or .png, got {args.out.name!r}.")
+    loaded = load_checkpoint(args.source, revision=args.revision)
+    if (args.label is not None or args.labels) and not loaded.num_classes:
+        raise UserError(f"{args.source} is unconditional: it takes no --label/--labels.")
+    labels = args.label if args.label is not None else None
+    labels = loaded.resolve_labels(args.n, labels)
+    samples = loaded.sample(args.n, seed=args.seed, labels=labels, truncation=args.truncation)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".npz":
+        arrays = {"samples": samples.astype(np.float32)}
+        if labels is not None:
+            arrays["labels"] = labels.astype(np.int64)
+        np.savez(args.out, **arrays)
+    elif loaded.kind == "image":
+        nrow = loaded.num_classes if labels is not None and args.label is None else None
+        render.image_grid(samples, nrow=nrow).save(args.out)
+    else:
+        render.scatter(samples).save(args.out)
+    print(f"wrote {args.n} samples to {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_eval(args, argv) -> int:
+    from gancore import runs
+    from gancore.hub import load_checkpoint
+    from gancore.toy import get_toy
+
+    _torch_threads()
+    if not 10 <= args.n <= 100_000:
+        raise UserError(f"--n must be between 10 and 100000, got {args.n}.")
+    loaded = load_checkpoint(args.source, revision=args.revision)
+    if loaded.kind != "toy":
+        raise UserError(
+            "image checkpoints are evaluated with classifier features, which this version does "
+            "not ship yet; `eval` supports toy checkpoints."
+        )
+    data = {k: v for k, v in loaded.config["data"].items() if k != "class_names"}
+    dist = get_toy(data.pop("name"), **data)
+    fakes = loaded.sample(args.n, seed=runs.EVAL_SEED).astype(np.float64)
+    print(json.dumps({"source": loaded.source, **runs.toy_quality(fakes, dist)}, indent=2))
+    return 0
+
+
+def cmd_push(args, argv) -> int:
+    from gancore.hub import push_checkpoint
+
+    url = push_checkpoint(args.folder, args.repo_id, private=args.private)
+    print(f"pushed {args.folder} to {url}")
+    return 0
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _load_preset_arg(text: str):
+    from gancore.presets import PRESETS
+
+    if text in PRESETS:
+        return text
+    path = Path(text)
+    if path.suffix.lower() == ".json" or path.exists():
+        if not path.is_file():
+            raise UserError(
+                f"no preset named {text!r} and no config file at {path}; see `python -m gancore presets`."
+            )
+        if path.stat().st_size > 1_000_000:
+            raise UserError(f"{path} is larger than 1 MB: not a gancore config.")
+        try:
+            return json.loads(path.read_text())
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise UserError(f"{path} is not valid JSON ({err}).") from None
+    raise UserError(
+        f"no preset named {text!r}; choose one of {', '.join(PRESETS)} or give a JSON config file."
+    )
+
+
+def _device(choice: str) -> str:
+    import torch
+
+    if choice == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda was asked for, but PyTorch sees no CUDA device here.")
+    if choice == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return choice
+
+
+def _torch_threads() -> None:
+    """Small models run fastest on one thread; GANCORE_TORCH_THREADS overrides."""
+    import torch
+
+    threads = os.environ.get("GANCORE_TORCH_THREADS")
+    torch.set_num_threads(max(1, int(threads)) if threads else 1)
+
+
+class _Stop:
+    signal: str | None = None
+
+
+def _stop_on_signals(trainer) -> _Stop:
+    """SIGINT / SIGTERM: finish the current step, save, and exit, rather than die mid-write."""
+    stop = _Stop()
+
+    def handler(signum, frame):
+        stop.signal = signal.Signals(signum).name
+        trainer.request_stop()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handler)
+    return stop
+
+
+class _Bar:
+    def __init__(self, total: int | None, initial: int) -> None:
+        from tqdm import tqdm
+
+        self.tqdm = tqdm(
+            total=total,
+            initial=initial,
+            unit="step",
+            dynamic_ncols=True,
+            disable=None,
+            file=sys.stderr,
+        )
+
+    def update_from(self, m: dict[str, float]) -> None:
+        self.tqdm.update(1)
+        if int(m["step"]) % 25 == 0:
+            self.tqdm.set_postfix(
+                d_loss=f"{m['d_loss']:.3f}", g_loss=f"{m['g_loss']:.3f}", refresh=False
+            )
+
+    def close(self) -> None:
+        self.tqdm.close()

@@ -1,0 +1,300 @@
+"""Where a checkpoint comes from and goes to: a folder, a shipped name or a Hub repo.
+
+``load_checkpoint`` resolves its source in that order and turns every Hub failure into one
+CheckpointError that says what to do; ``push_checkpoint`` uploads a folder that loads.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import torch
+from huggingface_hub import HfApi, constants, get_hf_file_metadata, hf_hub_download, hf_hub_url
+from huggingface_hub.errors import (
+    DisabledRepoError,
+    EntryNotFoundError,
+    GatedRepoError,
+    HfHubHTTPError,
+    HFValidationError,
+    LocalEntryNotFoundError,
+    OfflineModeIsEnabled,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+from huggingface_hub.utils import validate_repo_id
+from torch import nn
+
+from gancore import __version__
+from gancore.checkpoint import (
+    CONFIG_NAME,
+    DEFAULT_MAX_PARAMETERS,
+    LEGACY_NAME,
+    PUSHED_FILES,
+    WEIGHTS_NAME,
+    CheckpointError,
+    GANModel,
+    LoadedGAN,
+    _load_weights,
+    _max_bytes,
+    _one_line,
+    _read_config,
+)
+
+try:  # huggingface_hub >= 1.0 splits remote and local "entry not found"
+    from huggingface_hub.errors import RemoteEntryNotFoundError
+except ImportError:  # pragma: no cover
+    RemoteEntryNotFoundError = EntryNotFoundError
+
+_LOGIN = (
+    "pass a token (token=... or HF_TOKEN) or run `hf auth login` (formerly `huggingface-cli login`)"
+)
+
+
+# ----- sources: folder, shipped name, Hub repo ------------------------------------------------
+
+
+def shipped_checkpoints_dir() -> Path:
+    """Where shipped checkpoints live: $GANCORE_CHECKPOINTS, else ``checkpoints/`` at the repo root."""
+    env = os.environ.get("GANCORE_CHECKPOINTS")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "checkpoints"
+
+
+def list_shipped_checkpoints() -> list[str]:
+    """Names of the shipped checkpoints (folders holding a config.json)."""
+    root = shipped_checkpoints_dir()
+    return (
+        sorted(p.name for p in root.iterdir() if (p / CONFIG_NAME).is_file())
+        if root.is_dir()
+        else []
+    )
+
+
+def _resolve(source: str | Path) -> tuple[str, Path | str]:
+    """('local', folder) | ('shipped', folder) | ('hub', repo_id), tried in that order."""
+    path, text = Path(source).expanduser(), str(source)
+    if path.is_dir():
+        return "local", path
+    if path.exists():
+        msg = (
+            f"{source} is a file; a checkpoint is a folder holding {CONFIG_NAME} and {WEIGHTS_NAME}"
+        )
+        raise CheckpointError(msg, reason="not_found")
+    if (
+        re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", text)
+        and (shipped_checkpoints_dir() / text).is_dir()
+    ):
+        return "shipped", shipped_checkpoints_dir() / text
+    try:
+        validate_repo_id(text)
+        if "/" in text:
+            return "hub", text
+    except HFValidationError:
+        pass
+    if text.startswith((".", "/", "~")) or text.count("/") > 1:
+        raise CheckpointError(f"there is no checkpoint folder at {text}", reason="not_found")
+    raise CheckpointError(
+        f"{text!r} is not a checkpoint folder, not a shipped checkpoint (available: "
+        f"{list_shipped_checkpoints() or 'none'}) and not a valid Hub repo id of the form owner/name.",
+        reason="invalid_repo_id",
+    )
+
+
+# huggingface_hub exception -> reason (first match wins), and one message template per reason
+_HUB_REASONS: list[tuple[type | tuple[type, ...], str]] = [
+    (GatedRepoError, "gated"),
+    (DisabledRepoError, "disabled"),
+    (RepositoryNotFoundError, "repo_not_found"),
+    (RevisionNotFoundError, "revision_not_found"),
+    ((LocalEntryNotFoundError, OfflineModeIsEnabled), "unreachable"),  # "offline" when it is on
+    (RemoteEntryNotFoundError, "file_missing"),
+    (EntryNotFoundError, "file_missing"),
+    (HFValidationError, "invalid_repo_id"),
+]
+_HUB_MESSAGES = {
+    "gated": "Hub repo {repo} is gated: accept its conditions on its Hub page, then {login}.",
+    "disabled": "Hub repo {repo} has been disabled.",
+    "repo_not_found": "Hub repo {repo} was not found at {endpoint}. Check the spelling (owner/name); if it is private, {login}.",
+    "revision_not_found": "Hub repo {repo} has no revision {rev!r} (branch, tag or commit); check the name, or leave the revision out to use main.",
+    "offline": "cannot load {what}: offline mode is on (HF_HUB_OFFLINE=1) and it is not in the local cache ({cache}). Unset HF_HUB_OFFLINE and load it once while online, or pass a local checkpoint folder.",
+    "unreachable": "could not reach the Hub at {endpoint} for {what}, and there is no cached copy. Check your internet connection (or HF_ENDPOINT / proxy settings), or pass a local checkpoint folder.",
+    "file_missing": "{what} does not exist; the repo is not a complete gancore checkpoint.",
+    "invalid_repo_id": "invalid Hub repo id or revision ({repo!r}, {rev!r}): {detail}",
+    "auth": "the Hub refused access to {what} (HTTP {status}): {login}; a push needs a token with write access.",
+    "http": "the Hub answered HTTP {status} for {what}: {detail}",
+    "hub": "talking to the Hub about {what} failed: {kind}: {detail}",
+}
+
+
+def _hub_error(
+    err: Exception, repo: str, filename: str | None, revision: str | None
+) -> CheckpointError:
+    """One clear paragraph for a huggingface_hub exception."""
+    rev = revision or "main"
+    status = getattr(getattr(err, "response", None), "status_code", "?")
+    reason = next((r for cls, r in _HUB_REASONS if isinstance(err, cls)), None)
+    if reason is None:
+        reason = (
+            ("auth" if status in (401, 403) else "http")
+            if isinstance(err, HfHubHTTPError)
+            else "hub"
+        )
+    if reason == "unreachable" and constants.HF_HUB_OFFLINE:
+        reason = "offline"
+    what = f"{filename} of Hub repo {repo} (revision {rev})" if filename else f"Hub repo {repo}"
+    detail = _one_line(getattr(err, "server_message", None) or err)
+    msg = _HUB_MESSAGES[reason].format(
+        repo=repo,
+        rev=rev,
+        what=what,
+        status=status,
+        detail=detail,
+        kind=type(err).__name__,
+        login=_LOGIN,
+        endpoint=constants.ENDPOINT,
+        cache=constants.HF_HUB_CACHE,
+    )
+    return CheckpointError(msg, reason="repo_not_found" if reason == "disabled" else reason)
+
+
+def _hub_file(repo_id: str, filename: str, revision: str | None, token: str | None) -> Path:
+    try:
+        return Path(
+            hf_hub_download(
+                repo_id,
+                filename,
+                revision=revision,
+                token=token,
+                library_name="gancore",
+                library_version=__version__,
+            )
+        )
+    except Exception as err:  # noqa: BLE001 -- every Hub failure becomes one clear message
+        raise _hub_error(err, repo_id, filename, revision) from err
+
+
+def _remote_size(
+    repo_id: str, filename: str, revision: str | None, token: str | None
+) -> int | None:
+    if constants.HF_HUB_OFFLINE:
+        return None
+    try:  # one HEAD; any failure is left to hf_hub_download to report (or serve from the cache)
+        return get_hf_file_metadata(
+            hf_hub_url(repo_id, filename, revision=revision), token=token
+        ).size
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _hub_weights(repo_id: str, revision: str | None, token: str | None, model: nn.Module) -> Path:
+    first: CheckpointError | None = None
+    for name in (WEIGHTS_NAME, LEGACY_NAME):
+        size = _remote_size(repo_id, name, revision, token)
+        if size is not None and size > _max_bytes(model):
+            msg = f"{name} of Hub repo {repo_id} is {size:,} bytes, far more than the model in its config.json needs; refused before downloading."
+            raise CheckpointError(msg, reason="too_large")
+        try:
+            return _hub_file(repo_id, name, revision, token)
+        except CheckpointError as err:
+            if err.reason not in ("file_missing", "offline", "unreachable"):
+                raise
+            first = first or err
+    if first is not None and first.reason != "file_missing":
+        raise first  # offline / unreachable: say so
+    msg = f"Hub repo {repo_id} (revision {revision or 'main'}) has neither {WEIGHTS_NAME} nor {LEGACY_NAME}; it holds no weights."
+    raise CheckpointError(msg, reason="file_missing")
+
+
+def _local_weights(folder: Path) -> Path:
+    for name in (WEIGHTS_NAME, LEGACY_NAME):
+        if (folder / name).is_file():
+            return folder / name
+    msg = f"{folder} has no {WEIGHTS_NAME}; it is not a complete checkpoint."
+    raise CheckpointError(msg, reason="file_missing")
+
+
+# ----- load and push ---------------------------------------------------------------------------
+
+
+def load_checkpoint(
+    source: str | Path,
+    *,
+    revision: str | None = None,
+    token: str | None = None,
+    max_parameters: int = DEFAULT_MAX_PARAMETERS,
+    device: str | torch.device = "cpu",
+) -> LoadedGAN:
+    """Load from a checkpoint folder, a shipped name or a Hub repo id ``owner/name`` (that order).
+
+    From the Hub, config.json is downloaded and validated before the weights are touched."""
+    where, location = _resolve(source)
+    if where == "hub":
+        config_path = _hub_file(str(location), CONFIG_NAME, revision, token)
+        desc = f"Hub repo {location} (revision {revision or 'main'}, commit {config_path.parent.name[:7]})"
+    else:
+        if revision is not None:
+            msg = f"revision={revision!r} applies to Hub repos only, and {source} is a local checkpoint"
+            raise CheckpointError(msg, reason="not_found")
+        config_path = Path(location) / CONFIG_NAME
+        desc = (
+            f"shipped checkpoint {source}"
+            if where == "shipped"
+            else f"folder {Path(location).absolute()}"
+        )
+        if not config_path.is_file():
+            msg = f"{location} has no {CONFIG_NAME}; it is not a gancore checkpoint folder"
+            raise CheckpointError(msg, reason="file_missing")
+    model = GANModel(_read_config(config_path), max_parameters)
+    weights = (
+        _hub_weights(str(location), revision, token, model)
+        if where == "hub"
+        else _local_weights(Path(location))
+    )
+    _load_weights(model, weights)
+    model.to(device).eval()
+    classes = model.generator.num_classes
+    names = (
+        (model.config["data"].get("class_names") or [str(i) for i in range(classes)])
+        if classes
+        else []
+    )
+    return LoadedGAN(model, model.config, model.kind, list(names), desc, config_path.parent)
+
+
+def push_checkpoint(
+    directory: str | Path,
+    repo_id: str,
+    *,
+    private: bool = False,
+    token: str | None = None,
+    commit_message: str | None = None,
+) -> str:
+    """Upload a checkpoint folder to the Hub after checking that it loads; return the repo URL."""
+    folder = Path(directory)
+    if not folder.is_dir():
+        msg = f"{folder} is not a folder; push a folder written by save_checkpoint"
+        raise CheckpointError(msg, reason="not_found")
+    try:
+        validate_repo_id(repo_id)
+        if repo_id.count("/") != 1:
+            raise HFValidationError("expected owner/name")
+    except HFValidationError as err:
+        msg = (
+            f"{repo_id!r} is not a valid Hub repo id of the form owner/name ({_one_line(err, 120)})"
+        )
+        raise CheckpointError(msg, reason="invalid_repo_id") from None
+    load_checkpoint(folder)
+    try:
+        api = HfApi(token=token)
+        url = api.create_repo(repo_id=repo_id, repo_type="model", private=private, exist_ok=True)
+        api.upload_folder(
+            repo_id=repo_id,
+            repo_type="model",
+            folder_path=str(folder),
+            allow_patterns=[n for n in PUSHED_FILES if (folder / n).is_file()],
+            commit_message=commit_message or f"Upload gancore checkpoint (gancore {__version__})",
+        )
+    except Exception as err:  # noqa: BLE001
+        raise _hub_error(err, repo_id, None, None) from err
+    return str(url)

@@ -1,0 +1,141 @@
+"""Small MLP generator and discriminator for 1D / 2D toy data.
+
+Both follow the shared model interface the Trainer drives:
+  Generator:     latent_dim, num_classes, sample_latent(n, *, generator, device), forward(z, y=None)
+  Discriminator: num_classes, forward(x, y=None) -> logits of shape (B,)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import torch
+from torch import nn
+
+ACTIVATIONS = ("relu", "leaky_relu", "tanh")
+NOISES = ("normal", "uniform")
+
+
+def _check_int(name: str, value: Any, lo: int, hi: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+
+
+@dataclass
+class MLPConfig:
+    """Architecture of the toy MLP GAN; validated on construction, JSON-able via to_dict."""
+
+    data_dim: int = 2
+    latent_dim: int = 2
+    g_hidden_layers: int = 3
+    g_width: int = 128
+    d_hidden_layers: int = 3
+    d_width: int = 128
+    activation: str = "relu"
+    noise: str = "normal"
+    spectral_norm: bool = False
+
+    def __post_init__(self) -> None:
+        _check_int("data_dim", self.data_dim, 1, 2)
+        _check_int("latent_dim", self.latent_dim, 1, 16)
+        _check_int("g_hidden_layers", self.g_hidden_layers, 0, 6)
+        _check_int("d_hidden_layers", self.d_hidden_layers, 0, 6)
+        _check_int("g_width", self.g_width, 2, 512)
+        _check_int("d_width", self.d_width, 2, 512)
+        _check_choice("activation", self.activation, ACTIVATIONS)
+        _check_choice("noise", self.noise, NOISES)
+        if not isinstance(self.spectral_norm, bool):
+            raise ValueError(f"spectral_norm must be true or false, got {self.spectral_norm!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MLPConfig:
+        """Build from a dict such as config.json; unknown keys raise ValueError."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown MLPConfig key(s) {unknown}; allowed: {sorted(known)}")
+        return cls(**d)
+
+
+def _activation(name: str) -> nn.Module:
+    if name == "relu":
+        return nn.ReLU()
+    if name == "leaky_relu":
+        return nn.LeakyReLU(0.2)
+    return nn.Tanh()
+
+
+def _mlp(
+    in_dim: int, width: int, hidden: int, out_dim: int, act: str, sn: bool = False
+) -> nn.Sequential:
+    dims = [in_dim] + [width] * hidden + [out_dim]
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(dims[:-1], dims[1:], strict=True)):
+        linear = nn.Linear(a, b)
+        layers.append(nn.utils.parametrizations.spectral_norm(linear) if sn else linear)
+        if i < len(dims) - 2:
+            layers.append(_activation(act))
+    return nn.Sequential(*layers)
+
+
+class MLPGenerator(nn.Module):
+    """z (B, latent_dim) -> x (B, data_dim). Unconditional."""
+
+    def __init__(self, config: MLPConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.latent_dim = config.latent_dim
+        self.data_dim = config.data_dim
+        self.num_classes = 0
+        self.net = _mlp(
+            config.latent_dim,
+            config.g_width,
+            config.g_hidden_layers,
+            config.data_dim,
+            config.activation,
+        )
+
+    def sample_latent(
+        self, n: int, *, generator: torch.Generator | None = None, device: Any = None
+    ) -> torch.Tensor:
+        """Latent noise (n, latent_dim): standard normal, or uniform on [-1, 1]."""
+        shape = (n, self.latent_dim)
+        if self.config.noise == "normal":
+            return torch.randn(shape, generator=generator, device=device)
+        return 2 * torch.rand(shape, generator=generator, device=device) - 1
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        if y is not None:
+            raise ValueError("MLPGenerator is unconditional; got labels y")
+        return self.net(z)
+
+
+class MLPDiscriminator(nn.Module):
+    """x (B, data_dim) -> logits (B,). Spectral norm on every layer when configured."""
+
+    def __init__(self, config: MLPConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.num_classes = 0
+        self.net = _mlp(
+            config.data_dim,
+            config.d_width,
+            config.d_hidden_layers,
+            1,
+            config.activation,
+            sn=config.spectral_norm,
+        )
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        if y is not None:
+            raise ValueError("MLPDiscriminator is unconditional; got labels y")
+        return self.net(x).squeeze(-1)

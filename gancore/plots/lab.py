@@ -1,0 +1,209 @@
+"""Figures for the toy labs: the 1D picture of Goodfellow et al. (2014), the 2D field, curves."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from gancore.plots import ACCENT, DISC, FAKE, OPTIMAL, REAL, base_layout
+from gancore.plots import line as _line
+
+LAYERS_2D = ("discriminator", "real", "fake", "gradients", "manifold")
+
+
+def lab1d_figure(snap: dict, *, critic: bool = False) -> go.Figure:
+    """Top: p_data, p_g, D and D*. Bottom: lines from z to G(z), how G maps its noise."""
+    x = snap["x"]
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=False,
+        row_heights=[0.72, 0.28],
+        vertical_spacing=0.1,
+        specs=[[{"secondary_y": True}], [{}]],
+        subplot_titles=("densities and discriminators", "G maps z (bottom line) to x (top line)"),
+    )
+    fig.add_trace(_line(x, snap["p_data"], "p_data (exact)", REAL, fill="tozeroy"), row=1, col=1)
+    fig.add_trace(
+        _line(x, snap["p_g"], "p_g (KDE of G's samples)", FAKE, fill="tozeroy"), row=1, col=1
+    )
+    d = np.asarray(snap["d"], dtype=float)
+    if critic:  # a critic's score has no scale: squash it into [0, 1] to draw beside D*
+        lo, hi = float(d.min()), float(d.max())
+        d = (d - lo) / (hi - lo) if hi > lo else np.full_like(d, 0.5)
+    d_name = "critic f(x) (rescaled to [0, 1])" if critic else "D(x) (learned)"
+    fig.add_trace(_line(x, d, d_name, DISC), row=1, col=1, secondary_y=True)
+    fig.add_trace(
+        _line(x, snap["d_star"], "D*(x) (exact for this p_g)", OPTIMAL, dash="dash"),
+        row=1,
+        col=1,
+        secondary_y=True,
+    )
+    # The mapping: segments from (z, 0) on the noise line to (G(z), 1) on the data line.
+    z, gz = np.asarray(snap["z"]), np.asarray(snap["gz"])
+    zs = _rescale(z, float(x[0]), float(x[-1]))
+    seg_x = np.column_stack([zs, gz, np.full_like(z, np.nan)]).ravel()
+    seg_y = np.tile([0.0, 1.0, np.nan], z.size)
+    fig.add_trace(
+        go.Scatter(
+            x=seg_x,
+            y=seg_y,
+            mode="lines+markers",
+            name="z → G(z)",
+            line=dict(color=FAKE, width=1),
+            marker=dict(size=4, color=FAKE),
+            showlegend=False,
+        ),
+        row=2,
+        col=1,
+    )
+    fig.update_yaxes(title_text="density", row=1, col=1, secondary_y=False, rangemode="tozero")
+    fig.update_yaxes(title_text="D", range=[-0.02, 1.02], row=1, col=1, secondary_y=True)
+    fig.update_yaxes(
+        tickvals=[0, 1], ticktext=["z", "x"], range=[-0.15, 1.15], row=2, col=1, showgrid=False
+    )
+    fig.update_xaxes(range=[float(x[0]), float(x[-1])], row=1, col=1)
+    fig.update_xaxes(range=[float(x[0]), float(x[-1])], row=2, col=1, title_text="x")
+    return base_layout(fig, height=560)
+
+
+def _rescale(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Spread the noise values over the data axis so the mapping lines are readable."""
+    v_lo, v_hi = float(np.min(v)), float(np.max(v))
+    if v_hi <= v_lo:
+        return np.full_like(v, 0.5 * (lo + hi))
+    return lo + (v - v_lo) / (v_hi - v_lo) * (hi - lo)
+
+
+def lab2d_figure(
+    *,
+    bounds: tuple[tuple[float, float], ...],
+    field: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+    real: np.ndarray | None,
+    fake: np.ndarray | None,
+    arrows: tuple[np.ndarray, np.ndarray] | None,
+    mesh: list[np.ndarray] | None,
+    critic: bool = False,
+    height: int = 620,
+) -> go.Figure:
+    """The 2D lab: D's heatmap, real and fake samples, G's gradient arrows and manifold.
+
+    Pass None for any layer to hide it. ``arrows`` is (origins (N, 2), displacements (N, 2)).
+    """
+    fig = go.Figure()
+    if field is not None:
+        xs, ys, vals = field
+        fig.add_trace(
+            go.Heatmap(
+                x=xs,
+                y=ys,
+                z=vals,
+                colorscale=[[0.0, "#ede4f6"], [0.5, "#ffffff"], [1.0, "#d5efe6"]],
+                zmid=None if critic else 0.5,
+                zmin=None if critic else 0.0,
+                zmax=None if critic else 1.0,
+                colorbar=dict(title=dict(text="critic f(x)" if critic else "D(x)"), len=0.8),
+                hovertemplate="x=%{x:.2f}, y=%{y:.2f}<br>value=%{z:.3f}<extra></extra>",
+                name="critic" if critic else "D(x)",
+            )
+        )
+    if mesh is not None:
+        mx = np.concatenate([np.append(line[:, 0], np.nan) for line in mesh])
+        my = np.concatenate([np.append(line[:, 1], np.nan) for line in mesh])
+        fig.add_trace(
+            go.Scatter(
+                x=mx,
+                y=my,
+                mode="lines",
+                name="G's manifold (grid of z)",
+                line=dict(color="rgba(123, 75, 179, 0.45)", width=1),
+                hoverinfo="skip",
+            )
+        )
+    if real is not None:
+        fig.add_trace(_points(real, "real samples", REAL))
+    if fake is not None:
+        fig.add_trace(_points(fake, "generated samples", FAKE))
+    if arrows is not None:
+        start, delta = arrows
+        gap = np.full(len(start), np.nan)
+        ax = np.column_stack([start[:, 0], start[:, 0] + delta[:, 0], gap])
+        ay = np.column_stack([start[:, 1], start[:, 1] + delta[:, 1], gap])
+        fig.add_trace(
+            go.Scatter(
+                x=ax.ravel(),
+                y=ay.ravel(),
+                mode="lines",
+                name="where G moves its samples",
+                line=dict(color=ACCENT, width=1.2),
+                hoverinfo="skip",
+            )
+        )
+    (x0, x1), (y0, y1) = bounds
+    fig.update_xaxes(range=[x0, x1], constrain="domain", showgrid=False, zeroline=False)
+    fig.update_yaxes(range=[y0, y1], scaleanchor="x", scaleratio=1, showgrid=False, zeroline=False)
+    base_layout(fig, height=height)
+    fig.update_layout(hovermode="closest", uirevision="lab2d")
+    return fig
+
+
+def _points(p: np.ndarray, name: str, color: str) -> go.Scatter:
+    return go.Scatter(
+        x=p[:, 0],
+        y=p[:, 1],
+        mode="markers",
+        name=name,
+        marker=dict(color=color, size=4, opacity=0.75),
+        hoverinfo="skip",
+    )
+
+
+def arrows_for_display(grads: np.ndarray, bounds, fraction: float = 0.06) -> np.ndarray:
+    """Scale gradient vectors so the longest arrow is ``fraction`` of the view's width."""
+    (x0, x1), _ = bounds
+    norms = np.linalg.norm(grads, axis=1)
+    top = float(np.max(norms)) if norms.size else 0.0
+    if not math.isfinite(top) or top <= 0:
+        return np.zeros_like(grads)
+    return grads / top * fraction * (x1 - x0)
+
+
+def curves_figure(
+    history: list[dict],
+    series: dict[str, str],
+    *,
+    title: str,
+    height: int = 300,
+    hlines: dict[str, float] | None = None,
+) -> go.Figure:
+    """Lines of ``history[i][key]`` against step, one per ``series`` entry (key -> label)."""
+    fig = go.Figure()
+    steps = [h.get("step", i) for i, h in enumerate(history)]
+    palette = [ACCENT, FAKE, REAL, DISC, OPTIMAL, "#1f77b4"]
+    for i, (key, label) in enumerate(series.items()):
+        ys = [h.get(key, float("nan")) for h in history]
+        if all(v is None or (isinstance(v, float) and math.isnan(v)) for v in ys):
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=steps,
+                y=ys,
+                mode="lines",
+                name=label,
+                line=dict(color=palette[i % len(palette)], width=1.6),
+            )
+        )
+    for label, y in (hlines or {}).items():
+        fig.add_hline(
+            y=y,
+            line=dict(color=OPTIMAL, dash="dot", width=1),
+            annotation_text=label,
+            annotation_position="bottom right",
+        )
+    fig.update_xaxes(title_text="step")
+    base_layout(fig, height=height, title=title)
+    fig.update_layout(hovermode="x unified")
+    return fig

@@ -1,0 +1,280 @@
+"""Named presets: tuned, good defaults that build a ready Trainer in one call.
+
+A preset is a JSON-able dict:
+  {"kind": "toy", "description": str, "data": {"name": ..., **params},
+   "model": MLPConfig dict, "train": TrainConfig dict}
+Command-line style overrides ("train.lr_g=0.001", "model.g_width=64", "data.std=0.05") are
+applied with `apply_overrides`, which rejects unknown keys and bad values loudly.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import json
+import typing
+from typing import Any
+
+from gancore.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
+from gancore.seeding import set_seed
+from gancore.toy import TOY_DATASETS, ToyDistribution, ToySource, get_toy
+from gancore.train import TrainConfig, Trainer
+
+
+def _toy(description: str, data: dict, model: dict, train: dict) -> dict[str, Any]:
+    # Fill every field so a preset file shows the whole configuration, not just the deltas.
+    return {
+        "kind": "toy",
+        "description": description,
+        "data": data,
+        "model": MLPConfig(**model).to_dict(),
+        "train": TrainConfig(**train).to_dict(),
+    }
+
+
+_RING_MODEL = dict(
+    data_dim=2,
+    latent_dim=4,
+    g_hidden_layers=3,
+    g_width=128,
+    d_hidden_layers=3,
+    d_width=128,
+    activation="leaky_relu",
+    spectral_norm=True,
+)
+_RING_TRAIN = dict(
+    loss="non_saturating",
+    batch_size=256,
+    lr_g=1e-3,
+    lr_d=1e-3,
+    betas_g=(0.5, 0.999),
+    betas_d=(0.5, 0.999),
+    ema_decay=0.999,
+)
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "ring8": _toy(
+        "8 Gaussians on a ring: non-saturating loss, spectral-norm D, generator EMA.",
+        {"name": "ring8"},
+        _RING_MODEL,
+        _RING_TRAIN,
+    ),
+    "grid25": _toy(
+        "25 Gaussians on a 5x5 grid: the hard mode-collapse benchmark.",
+        {"name": "grid25"},
+        {**_RING_MODEL, "g_width": 256, "d_width": 256},
+        _RING_TRAIN,
+    ),
+    "1d-classic": _toy(
+        "Goodfellow et al. 2014, Fig. 1: uniform noise mapped onto a 1D Gaussian, minimax loss.",
+        {"name": "gaussian", "mean": 2.0, "std": 0.5},
+        dict(
+            data_dim=1,
+            latent_dim=1,
+            g_hidden_layers=2,
+            g_width=32,
+            d_hidden_layers=2,
+            d_width=32,
+            activation="tanh",
+            noise="uniform",
+        ),
+        dict(loss="minimax", batch_size=128, lr_g=1e-3, lr_d=1e-3),
+    ),
+    "toy-minimax": _toy(
+        "Ring of 8 with the original saturating minimax loss: watch G stall early on.",
+        {"name": "ring8"},
+        _RING_MODEL,
+        {**_RING_TRAIN, "loss": "minimax"},
+    ),
+    "toy-lsgan": _toy(
+        "Ring of 8 with the least-squares loss (LSGAN).",
+        {"name": "ring8"},
+        _RING_MODEL,
+        {**_RING_TRAIN, "loss": "least_squares"},
+    ),
+    "toy-hinge": _toy(
+        "Ring of 8 with the hinge loss.",
+        {"name": "ring8"},
+        _RING_MODEL,
+        {**_RING_TRAIN, "loss": "hinge"},
+    ),
+    "toy-wgan": _toy(
+        "Ring of 8 with the original WGAN: weight clipping, RMSprop, 5 critic steps.",
+        {"name": "ring8"},
+        {**_RING_MODEL, "spectral_norm": False},
+        dict(
+            loss="wgan",
+            d_steps=5,
+            batch_size=256,
+            optimizer_g="rmsprop",
+            optimizer_d="rmsprop",
+            lr_g=5e-5 * 10,
+            lr_d=5e-5 * 10,
+            clip_value=0.05,
+        ),
+    ),
+    "toy-wgan-gp": _toy(
+        "Ring of 8 with WGAN-GP: gradient penalty, Adam (0.5, 0.9), 5 critic steps.",
+        {"name": "ring8"},
+        {**_RING_MODEL, "spectral_norm": False},
+        dict(
+            loss="wgan_gp",
+            d_steps=5,
+            batch_size=256,
+            lr_g=1e-3,
+            lr_d=1e-3,
+            betas_g=(0.5, 0.9),
+            betas_d=(0.5, 0.9),
+            gp_lambda=0.1,
+        ),
+    ),
+}
+
+
+def list_presets() -> dict[str, str]:
+    """Preset names and their one-line descriptions."""
+    return {name: p["description"] for name, p in PRESETS.items()}
+
+
+def get_preset(name: str) -> dict[str, Any]:
+    """A deep copy of a named preset (safe to edit)."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+    return copy.deepcopy(PRESETS[name])
+
+
+_SECTIONS = {"model": MLPConfig, "train": TrainConfig}
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def _parse_typed(text: str, hint: Any) -> Any:
+    if hint is bool:
+        return _parse_bool(text)
+    if hint is int:
+        return int(text)
+    if hint is float:
+        return float(text)
+    if hint is str:
+        return text
+    if typing.get_origin(hint) is tuple:
+        parts = json.loads(text) if text.strip().startswith("[") else text.split(",")
+        return tuple(float(p) for p in parts)
+    raise ValueError(f"cannot parse a value of type {hint}")
+
+
+def _parse_json_or_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def apply_overrides(preset: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Return a copy of `preset` with "section.key=value" edits applied and validated.
+
+    Sections are `model`, `train` (MLPConfig / TrainConfig fields, values parsed by the
+    field's type; betas as "0.5,0.999") and `data` (`name` or the dataset's parameters,
+    values parsed as JSON, else kept as text).
+    """
+    out = copy.deepcopy(preset)
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        section, dot, field = key.strip().partition(".")
+        if not sep or not dot or not field:
+            raise ValueError(
+                f"override {item!r} must look like section.key=value, e.g. train.lr_g=0.001"
+            )
+        if section in _SECTIONS:
+            hints = typing.get_type_hints(_SECTIONS[section])
+            if field not in hints:
+                raise ValueError(
+                    f"override {item!r}: unknown {section} key {field!r}; allowed: {sorted(hints)}"
+                )
+            try:
+                value = _parse_typed(text, hints[field])
+            except ValueError as err:
+                raise ValueError(
+                    f"override {item!r}: bad value for {section}.{field}: {err}"
+                ) from None
+        elif section == "data":
+            value = _parse_json_or_text(text)
+        else:
+            raise ValueError(
+                f"override {item!r}: unknown section {section!r}; use data, model or train"
+            )
+        out[section][field] = value
+    validate_preset(out)
+    return out
+
+
+def validate_preset(preset: dict[str, Any]) -> None:
+    """Raise ValueError unless `preset` is a complete, consistent toy preset."""
+    if not isinstance(preset, dict):
+        raise ValueError(f"a preset must be a dict, got {type(preset).__name__}")
+    if preset.get("kind") != "toy":
+        raise ValueError(
+            f"this builder handles kind 'toy' presets, got kind {preset.get('kind')!r}"
+        )
+    for section in ("data", "model", "train"):
+        if not isinstance(preset.get(section), dict):
+            raise ValueError(f"preset is missing its {section!r} section")
+    model = MLPConfig.from_dict(preset["model"])
+    TrainConfig.from_dict(preset["train"])
+    data = dict(preset["data"])
+    name = data.pop("name", None)
+    if name not in TOY_DATASETS:
+        raise ValueError(f"data.name must be one of {sorted(TOY_DATASETS)}, got {name!r}")
+    allowed = list(inspect.signature(TOY_DATASETS[name].factory).parameters)
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ValueError(f"unknown data key(s) {unknown} for dataset {name!r}; allowed: {allowed}")
+    if TOY_DATASETS[name].dim != model.data_dim:
+        raise ValueError(
+            f"dataset {name!r} is {TOY_DATASETS[name].dim}D but model.data_dim is {model.data_dim}"
+        )
+
+
+def resolve_preset(
+    name_or_dict: str | dict[str, Any],
+    seed: int | None = None,
+    overrides: list[str] | None = None,
+) -> dict[str, Any]:
+    """The final, validated preset dict: named or given, plus overrides, plus seed."""
+    preset = (
+        get_preset(name_or_dict) if isinstance(name_or_dict, str) else copy.deepcopy(name_or_dict)
+    )
+    validate_preset(preset)
+    if overrides:
+        preset = apply_overrides(preset, overrides)
+    if seed is not None:
+        preset["train"]["seed"] = seed
+        validate_preset(preset)
+    return preset
+
+
+def build_from_preset(
+    name_or_dict: str | dict[str, Any],
+    seed: int | None = None,
+    overrides: list[str] | None = None,
+    *,
+    device: str = "cpu",
+) -> tuple[Trainer, ToyDistribution]:
+    """A ready Trainer (models seeded by train.seed) and its toy distribution."""
+    preset = resolve_preset(name_or_dict, seed, overrides)
+    model_cfg = MLPConfig.from_dict(preset["model"])
+    train_cfg = TrainConfig.from_dict(preset["train"])
+    data = dict(preset["data"])
+    dist = get_toy(data.pop("name"), **data)
+    set_seed(train_cfg.seed)  # weight init (and spectral-norm vectors) follow the seed
+    generator, discriminator = MLPGenerator(model_cfg), MLPDiscriminator(model_cfg)
+    # seed + 1: the data stream must not replay the trainer's latent-noise stream
+    source = ToySource(dist, seed=train_cfg.seed + 1)
+    return Trainer(generator, discriminator, source, train_cfg, device=device), dist

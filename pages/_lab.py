@@ -1,0 +1,336 @@
+"""What the 1D and 2D labs share: per-user training state, controls, and the live loop.
+
+Per-user state lives in ``st.session_state`` (one ``Lab`` per page), so one person's run
+never shows in another's. A fragment with ``run_every`` trains for a small time slice and
+redraws; AppTest does not fire timers, so every live control also has a button that drives
+the very same ``advance`` function.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import streamlit as st
+import torch
+
+from gancore import metrics, probes
+from gancore.losses import LOSSES
+from gancore.presets import build_from_preset, list_presets, resolve_preset
+from gancore.toy import ToyDistribution, toy_names
+from gancore.train import OPTIMIZERS, DivergedError, Trainer
+
+REFRESH_SECONDS = 0.25  # 4 Hz redraw while training
+TRAIN_SLICE_SECONDS = 0.12  # of each refresh, the part spent training
+N_SHOWN = 600  # samples drawn on the figure
+N_METRIC = 2000  # samples behind the metrics
+
+LOSS_LABELS = {
+    "minimax": "minimax (saturating)",
+    "non_saturating": "non-saturating",
+    "least_squares": "least squares (LSGAN)",
+    "hinge": "hinge",
+    "wgan": "WGAN (weight clipping)",
+    "wgan_gp": "WGAN-GP (gradient penalty)",
+}
+
+
+def configure_torch() -> None:
+    """Small models train fastest on one thread, and a shared demo box must not oversubscribe.
+
+    OpenMP's thread count is per calling thread and Streamlit runs every rerun in a fresh
+    thread, so this is called at the start of every piece of work, not once.
+    """
+    threads = int(os.environ.get("GANCORE_TORCH_THREADS", "1"))
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(max(1, threads))
+
+
+@dataclass
+class Lab:
+    """One user's run on one lab page."""
+
+    preset: dict[str, Any]
+    trainer: Trainer
+    dist: ToyDistribution
+    running: bool = False
+    error: str | None = None
+    # Fixed noise and data for what is drawn, so points move smoothly instead of flickering.
+    real_shown: np.ndarray | None = None
+    real_metric: np.ndarray | None = None
+    timeline: list[dict[str, float]] = field(default_factory=list)
+    steps_per_second: float = 0.0
+    name: str = ""  # the preset this run started from: widget keys hang on it
+
+    def fixed_fakes(self, n: int) -> np.ndarray:
+        """G's samples from the same noise every time, so the picture moves smoothly.
+
+        The live generator, not its EMA: D's field and the gradient arrows are about it.
+        """
+        g = torch.Generator().manual_seed(12345)
+        G = self.trainer.generator
+        with probes.evaluating(G), torch.no_grad():
+            return G(G.sample_latent(n, generator=g)).numpy().astype(np.float64)
+
+
+def new_lab(preset: dict[str, Any], name: str) -> Lab:
+    configure_torch()
+    trainer, dist = build_from_preset(preset)
+    g = torch.Generator().manual_seed(2024)
+    real_metric = dist.sample(N_METRIC, g).numpy().astype(np.float64)
+    return Lab(
+        preset=preset,
+        trainer=trainer,
+        dist=dist,
+        real_shown=real_metric[:N_SHOWN],
+        real_metric=real_metric,
+        name=name,
+    )
+
+
+def presets_for(dim: int) -> dict[str, str]:
+    out = {}
+    for name, description in list_presets().items():
+        p = resolve_preset(name)
+        if p["model"]["data_dim"] == dim:
+            out[name] = description
+    return out
+
+
+def get_lab(key: str, default_preset: str) -> Lab:
+    if key not in st.session_state:
+        st.session_state[key] = new_lab(resolve_preset(default_preset), default_preset)
+    return st.session_state[key]
+
+
+def advance(lab: Lab, *, seconds: float | None = None, steps: int | None = None) -> int:
+    """Train for a time slice or a number of rounds; a diverged run stops and says so."""
+    if lab.error:
+        return 0
+    configure_torch()
+    t0 = time.perf_counter()
+    try:
+        done = len(lab.trainer.run(steps=steps, seconds=seconds))
+    except DivergedError as err:
+        lab.running = False
+        lab.error = (
+            f"Training diverged at step {lab.trainer.step_count}: {err} The last good state "
+            "is kept. Lower the learning rates (or switch loss) and press Resume."
+        )
+        return 0
+    dt = time.perf_counter() - t0
+    if done and dt > 0:
+        lab.steps_per_second = done / dt
+    return done
+
+
+def setup_ui(key: str, dim: int, default_preset: str) -> Lab:
+    """Preset, dataset and seed pickers; rebuilding the lab when any of them changes."""
+    lab = get_lab(key, default_preset)
+    presets = presets_for(dim)
+    names = list(presets)
+    c1, c2, c3 = st.columns([3, 2, 1])
+    preset_name = c1.selectbox(
+        "preset",
+        names,
+        index=names.index(default_preset),
+        key=f"{key}_preset",
+        help="A preset is a tuned good default: press Train and it converges.",
+        format_func=lambda n: f"{n} — {presets[n]}",
+    )
+    datasets = [n for n in toy_names(dim) if n != "points"]
+    dataset = c2.selectbox(
+        "data",
+        datasets,
+        index=datasets.index(resolve_preset(preset_name)["data"]["name"]),
+        key=f"{key}_dataset_{preset_name}",
+    )
+    seed = c3.number_input("seed", 0, 2**31 - 1, 0, 1, key=f"{key}_seed")
+    wanted = resolve_preset(preset_name, seed=int(seed))
+    if dataset != wanted["data"]["name"]:
+        wanted["data"] = {"name": dataset}
+    if _identity(lab.name, lab.preset) != _identity(preset_name, wanted):
+        lab = st.session_state[key] = new_lab(wanted, preset_name)
+    return lab
+
+
+def _identity(name: str, preset: dict[str, Any]) -> tuple:
+    # What needs fresh models when it changes (the live-editable training knobs excluded).
+    return (name, str(preset["data"]), str(preset["model"]), preset["train"]["seed"])
+
+
+def transport_ui(key: str, lab: Lab) -> None:
+    """Play / pause, single steps, reset, and speed."""
+    cols = st.columns([1.3, 1, 1, 1, 1, 2.4])
+    if lab.running:
+        if cols[0].button(
+            "Pause", icon=":material/pause:", key=f"{key}_pause", type="primary", width="stretch"
+        ):
+            lab.running = False
+            st.rerun()
+    elif cols[0].button(
+        "Resume" if lab.trainer.step_count else "Train",
+        icon=":material/play_arrow:",
+        key=f"{key}_play",
+        type="primary",
+        width="stretch",
+        disabled=lab.error is not None and lab.trainer.step_count == 0,
+    ):
+        lab.error = None
+        lab.running = True
+        st.rerun()
+    if cols[1].button(
+        "Step", key=f"{key}_step", width="stretch", help="one round: k D steps, then G"
+    ):
+        lab.error = None
+        advance(lab, steps=1)
+    if cols[2].button("Step ×10", key=f"{key}_step10", width="stretch"):
+        lab.error = None
+        advance(lab, steps=10)
+    if cols[3].button("Step ×100", key=f"{key}_step100", width="stretch"):
+        lab.error = None
+        advance(lab, steps=100)
+    if cols[4].button(
+        "Reset", key=f"{key}_reset", width="stretch", help="fresh models, same settings"
+    ):
+        st.session_state[key] = new_lab(lab.preset, lab.name)
+        st.rerun()
+    cols[5].slider(
+        "steps per refresh (at most)",
+        1,
+        500,
+        100,
+        key=f"{key}_speed",
+        help=f"Each refresh ({1 / REFRESH_SECONDS:.0f} per second) trains for at most "
+        f"{TRAIN_SLICE_SECONDS:.2f} s or this many rounds, whichever comes first.",
+    )
+
+
+def hyperparameters_ui(key: str, lab: Lab) -> None:
+    """Live-editable training knobs (applied without resetting, as GAN Lab's edit mode).
+
+    Widget keys include the preset, so switching presets shows that preset's own settings.
+    """
+    cfg = lab.trainer.config
+    key = f"{key}_{lab.name}"
+    with st.expander("Training hyperparameters — applied live", expanded=False):
+        c = st.columns(4)
+        losses = list(LOSSES)
+        loss = c[0].selectbox(
+            "loss",
+            losses,
+            index=losses.index(cfg.loss),
+            format_func=LOSS_LABELS.get,
+            key=f"{key}_loss",
+        )
+        d_steps = c[1].number_input("k: D steps per round", 1, 20, cfg.d_steps, key=f"{key}_k")
+        g_steps = c[2].number_input("G steps per round", 1, 20, cfg.g_steps, key=f"{key}_gsteps")
+        batch = c[3].select_slider(
+            "batch size",
+            [16, 32, 64, 128, 256, 512, 1024],
+            value=cfg.batch_size,
+            key=f"{key}_batch",
+        )
+        changes: dict[str, Any] = dict(
+            loss=loss, d_steps=int(d_steps), g_steps=int(g_steps), batch_size=int(batch)
+        )
+        for net, label in (("g", "generator"), ("d", "discriminator")):
+            c = st.columns(4)
+            opts = list(OPTIMIZERS)
+            changes[f"optimizer_{net}"] = c[0].selectbox(
+                f"{label} optimizer",
+                opts,
+                index=opts.index(getattr(cfg, f"optimizer_{net}")),
+                key=f"{key}_opt_{net}",
+            )
+            changes[f"lr_{net}"] = c[1].number_input(
+                f"{label} learning rate",
+                min_value=1e-6,
+                max_value=1.0,
+                value=float(getattr(cfg, f"lr_{net}")),
+                format="%.6f",
+                step=1e-4,
+                key=f"{key}_lr_{net}",
+            )
+            b1, b2 = getattr(cfg, f"betas_{net}")
+            beta1 = c[2].slider(f"{label} β1", 0.0, 0.99, float(b1), 0.01, key=f"{key}_b1_{net}")
+            beta2 = c[3].slider(
+                f"{label} β2", 0.9, 0.9999, float(b2), 0.0001, format="%.4f", key=f"{key}_b2_{net}"
+            )
+            changes[f"betas_{net}"] = (beta1, beta2)
+        c = st.columns(3)
+        if LOSSES[loss].needs_clipping:
+            changes["clip_value"] = c[0].number_input(
+                "WGAN clip c",
+                0.001,
+                1.0,
+                float(cfg.clip_value),
+                0.005,
+                format="%.3f",
+                key=f"{key}_clip",
+            )
+        if LOSSES[loss].needs_gp:
+            changes["gp_lambda"] = c[1].number_input(
+                "gradient penalty λ", 0.0, 100.0, float(cfg.gp_lambda), 0.1, key=f"{key}_gp"
+            )
+        current = {k: getattr(cfg, k) for k in changes}
+        current["betas_g"], current["betas_d"] = tuple(cfg.betas_g), tuple(cfg.betas_d)
+        if changes != current:
+            try:
+                lab.trainer.update_config(**changes)
+                lab.preset["train"].update(lab.trainer.config.to_dict())
+            except ValueError as err:
+                st.error(f"Not applied: {err}")
+
+
+def record_timeline(lab: Lab, extra: dict[str, float]) -> dict[str, float]:
+    """Append one row of what the pages plot over time (losses from the last round + extras)."""
+    last = lab.trainer.history[-1] if lab.trainer.history else {}
+    row = {
+        "step": float(lab.trainer.step_count),
+        **{k: float(v) for k, v in last.items() if k != "step"},
+        **extra,
+    }
+    if not lab.timeline or lab.timeline[-1]["step"] != row["step"]:
+        lab.timeline.append(row)
+    else:
+        lab.timeline[-1] = row
+    del lab.timeline[:-2000]  # bounded: a long session must not grow without end
+    return row
+
+
+def toy_metrics(lab: Lab, fakes: np.ndarray) -> dict[str, float]:
+    """Mode coverage (where the data has modes) and grid KL/JS against the fixed real set."""
+    out: dict[str, float] = {}
+    dist = lab.dist
+    if dist.modes is not None and dist.mode_std is not None:
+        m = metrics.mode_metrics(fakes, dist.modes, dist.mode_std)
+        out.update(
+            modes_captured=m["modes_captured"],
+            num_modes=m["num_modes"],
+            high_quality_share=m["high_quality_share"],
+            reverse_kl=m["reverse_kl"],
+        )
+    g = metrics.grid_divergences(
+        lab.real_metric, fakes, dist.bounds, bins=40 if dist.dim == 2 else 100
+    )
+    out.update(grid_kl=g["kl_data_g"], grid_kl_rev=g["kl_g_data"], grid_js=g["js"])
+    return out
+
+
+def status_line(lab: Lab) -> None:
+    if lab.error:
+        st.error(lab.error)
+    elif lab.running:
+        st.caption(
+            f"Training… step {lab.trainer.step_count:,} · {lab.steps_per_second:,.0f} rounds/s"
+        )
+    else:
+        st.caption(
+            f"Paused at step {lab.trainer.step_count:,}."
+            if lab.trainer.step_count
+            else "Press Train, or Step."
+        )

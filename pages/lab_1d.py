@@ -1,0 +1,123 @@
+"""1D lab: the picture of Goodfellow et al. (2014, Fig. 1), live, with D beside the exact D*."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from gancore import probes, theory
+from gancore.plots import lab as lplots
+from pages._lab import (
+    N_METRIC,
+    REFRESH_SECONDS,
+    TRAIN_SLICE_SECONDS,
+    Lab,
+    advance,
+    configure_torch,
+    hyperparameters_ui,
+    record_timeline,
+    setup_ui,
+    status_line,
+    transport_ui,
+)
+
+KEY = "lab1d"
+N_MAPPING = 40
+
+st.title("1D lab: the classic picture, live")
+st.markdown(
+    "The figure of Goodfellow et al. (2014): the data density p_data (green), the density of "
+    "G's samples p_g (purple, a kernel density estimate), the discriminator D(x) that is "
+    "learning (orange), and — what the paper could only sketch — the exact optimal "
+    "discriminator D\\*(x) = p_data / (p_data + p_g) for the current G (dashed). The lines "
+    "below show how G maps its noise z onto x. As training converges, p_g covers p_data and "
+    "D and D\\* flatten to ½."
+)
+
+lab = setup_ui(KEY, 1, "1d-classic")
+transport_ui(KEY, lab)
+hyperparameters_ui(KEY, lab)
+
+
+def _draw(lab: Lab) -> None:
+    spec = lab.trainer.spec
+    lo, hi = lab.dist.bounds[0]
+    x = np.linspace(lo, hi, 500)
+    fakes = lab.fixed_fakes(N_METRIC)
+    G = lab.trainer.generator
+    span = 1.0 if G.config.noise == "uniform" else 2.5
+    z = np.zeros((N_MAPPING, G.latent_dim))
+    z[:, 0] = np.linspace(-span, span, N_MAPPING)
+    snap = probes.snapshot_1d(
+        G, lab.trainer.discriminator, lab.dist, spec, x=x, fakes=fakes, mapping_z=z
+    )
+    last = record_timeline(
+        lab,
+        {
+            "v_star": snap["v_star"],
+            "v_learned": snap["v_learned"],
+            "js": snap["js"],
+            "w1": snap["w1"],
+        },
+    )
+    c_fig, c_num = st.columns([3, 1.1])
+    with c_fig:
+        st.plotly_chart(
+            lplots.lab1d_figure(snap, critic=spec.wasserstein), width="stretch", key=f"{KEY}_fig"
+        )
+    with c_num:
+        status_line(lab)
+        st.metric("step", f"{lab.trainer.step_count:,}")
+        if spec.probabilities:
+            st.metric(
+                "V(D, G) as trained",
+                f"{snap['v_learned']:.4f}",
+                help="the value function with the learned D, integrated exactly against p_data and the KDE of p_g",
+            )
+        st.metric(
+            "V(D*, G)",
+            f"{snap['v_star']:.4f}",
+            help="with the optimal D for this G; −log 4 at the optimum",
+        )
+        st.metric("−log 4", f"{-theory.LOG4:.4f}")
+        st.metric("JS(p_data ‖ p_g)", f"{snap['js']:.4f}")
+        st.metric("W1(p_data, p_g)", f"{snap['w1']:.4f}")
+        if spec.wasserstein and "wasserstein" in last:
+            st.metric("Wasserstein estimate", f"{last['wasserstein']:.4f}")
+    if len(lab.timeline) > 1:
+        c1, c2 = st.columns(2)
+        with c1:
+            st.plotly_chart(
+                lplots.curves_figure(
+                    lab.timeline,
+                    {"v_learned": "V(D, G) as trained", "v_star": "V(D*, G)"},
+                    title="value function",
+                    hlines={"−log 4": -theory.LOG4},
+                ),
+                width="stretch",
+                key=f"{KEY}_v",
+            )
+        with c2:
+            st.plotly_chart(
+                lplots.curves_figure(
+                    lab.timeline, {"js": "JS(p_data ‖ p_g)", "w1": "W1"}, title="divergences"
+                ),
+                width="stretch",
+                key=f"{KEY}_js",
+            )
+
+
+@st.fragment(run_every=REFRESH_SECONDS if lab.running else None)
+def live() -> None:
+    lab = st.session_state[KEY]
+    configure_torch()
+    if lab.running:
+        advance(
+            lab, seconds=TRAIN_SLICE_SECONDS, steps=int(st.session_state.get(f"{KEY}_speed", 100))
+        )
+        if not lab.running:
+            st.rerun(scope="app")
+    _draw(lab)
+
+
+live()

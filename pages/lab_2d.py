@@ -1,0 +1,183 @@
+"""2D lab: train a GAN on toy data live; D's heatmap, G's manifold and gradients, mode metrics."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import streamlit as st
+
+from gancore import probes
+from gancore.plots import lab as lplots
+from pages._lab import (
+    N_METRIC,
+    N_SHOWN,
+    REFRESH_SECONDS,
+    TRAIN_SLICE_SECONDS,
+    Lab,
+    advance,
+    configure_torch,
+    hyperparameters_ui,
+    record_timeline,
+    setup_ui,
+    status_line,
+    toy_metrics,
+    transport_ui,
+)
+
+KEY = "lab2d"
+N_ARROWS = 150
+
+st.title("2D lab: watch a GAN learn")
+st.markdown(
+    "Real samples are green, G's samples purple. The background is D's belief that a point is "
+    "real (green = real, purple = fake; for a WGAN critic, its score). Red strokes show where "
+    "G's loss pushes each fake sample, and the purple mesh is a grid of noise vectors z pushed "
+    "through G: the manifold G has learned."
+)
+
+lab = setup_ui(KEY, 2, "ring8")
+transport_ui(KEY, lab)
+layers = st.pills(
+    "layers",
+    lplots.LAYERS_2D,
+    selection_mode="multi",
+    default=list(lplots.LAYERS_2D),
+    key=f"{KEY}_layers",
+)
+hyperparameters_ui(KEY, lab)
+
+
+def _draw(lab: Lab, layers: list[str]) -> None:
+    spec = lab.trainer.spec
+    fakes = lab.fixed_fakes(N_METRIC)
+    m = toy_metrics(lab, fakes)
+    last = record_timeline(lab, m)
+    shown = fakes[:N_SHOWN]
+    bounds = lab.dist.bounds
+    field = (
+        probes.field_2d(lab.trainer.discriminator, bounds, spec)
+        if "discriminator" in layers
+        else None
+    )
+    arrows = None
+    if "gradients" in layers:
+        grads = probes.fake_gradients(lab.trainer.discriminator, shown[:N_ARROWS], spec)
+        arrows = (shown[:N_ARROWS], lplots.arrows_for_display(grads, bounds))
+    generator = lab.trainer.ema_generator or lab.trainer.generator
+    fig = lplots.lab2d_figure(
+        bounds=bounds,
+        field=field,
+        real=lab.real_shown if "real" in layers else None,
+        fake=shown if "fake" in layers else None,
+        arrows=arrows,
+        mesh=probes.generator_mesh(generator) if "manifold" in layers else None,
+        critic=spec.wasserstein,
+    )
+
+    c_fig, c_num = st.columns([3, 1.1])
+    with c_fig:
+        st.plotly_chart(
+            fig,
+            width="stretch",
+            key=f"{KEY}_fig",
+            config={
+                "toImageButtonOptions": {
+                    "format": "png",
+                    "filename": f"gancore-{lab.name}",
+                    "scale": 2,
+                }
+            },
+        )
+    with c_num:
+        status_line(lab)
+        st.metric("step", f"{lab.trainer.step_count:,}")
+        if "modes_captured" in m:
+            st.metric("modes captured", f"{m['modes_captured']} / {m['num_modes']}")
+            st.metric(
+                "high-quality samples",
+                f"{100 * m['high_quality_share']:.1f}%",
+                help="within 3 standard deviations of their nearest mode",
+            )
+            st.metric(
+                "reverse KL over modes",
+                f"{m['reverse_kl']:.3f}",
+                help="0 = every mode equally covered",
+            )
+        st.metric(
+            "grid JS(p_data ‖ p_g)",
+            f"{m['grid_js']:.4f}",
+            help="on a 40×40 histogram counting every sample",
+        )
+        st.metric("grid KL(p_data ‖ p_g)", f"{m['grid_kl']:.3f}")
+        if spec.wasserstein and "wasserstein" in last:
+            st.metric(
+                "Wasserstein estimate",
+                f"{last['wasserstein']:.4f}",
+                help="mean critic score, real − fake",
+            )
+        elif "d_real" in last:
+            st.metric("mean D(real) / D(fake)", f"{last['d_real']:.3f} / {last['d_fake']:.3f}")
+
+    if len(lab.timeline) > 1:
+        c1, c2, c3 = st.columns(3)
+        with c1:
+            st.plotly_chart(
+                lplots.curves_figure(
+                    lab.timeline, {"d_loss": "D loss", "g_loss": "G loss"}, title="losses"
+                ),
+                width="stretch",
+                key=f"{KEY}_losses",
+            )
+        with c2:
+            if spec.wasserstein:
+                series, title = {"wasserstein": "W estimate (real − fake)"}, "Wasserstein estimate"
+            else:
+                series, title = (
+                    {"d_real": "mean D(real)", "d_fake": "mean D(fake)"},
+                    "what D believes",
+                )
+            series.update(grad_norm_d="‖∇D‖", grad_norm_g="‖∇G‖")
+            st.plotly_chart(
+                lplots.curves_figure(lab.timeline, series, title=title),
+                width="stretch",
+                key=f"{KEY}_d",
+            )
+        with c3:
+            series = {"grid_js": "grid JS"}
+            if "high_quality_share" in m:
+                series.update(high_quality_share="high-quality share")
+            st.plotly_chart(
+                lplots.curves_figure(lab.timeline, series, title="quality"),
+                width="stretch",
+                key=f"{KEY}_q",
+            )
+    st.download_button(
+        "Download 2,000 samples (CSV)",
+        data=_csv(fakes),
+        file_name=f"gancore-{lab.name}-step{lab.trainer.step_count}.csv",
+        mime="text/csv",
+        key=f"{KEY}_csv",
+    )
+
+
+def _csv(points: np.ndarray) -> str:
+    buf = io.StringIO()
+    np.savetxt(buf, points, delimiter=",", header="x,y", comments="", fmt="%.6f")
+    return buf.getvalue()
+
+
+@st.fragment(run_every=REFRESH_SECONDS if lab.running else None)
+def live() -> None:
+    lab = st.session_state[KEY]
+    configure_torch()
+    if lab.running:
+        advance(
+            lab, seconds=TRAIN_SLICE_SECONDS, steps=int(st.session_state.get(f"{KEY}_speed", 100))
+        )
+        if not lab.running:  # it diverged: redraw the whole page to stop the timer
+            st.rerun(scope="app")
+    _draw(lab, layers or [])
+
+
+live()

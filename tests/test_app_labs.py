@@ -1,0 +1,138 @@
+"""AppTest of the 1D and 2D labs, driven through their step buttons (AppTest fires no timers)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+LAB_2D = str(ROOT / "pages/lab_2d.py")
+LAB_1D = str(ROOT / "pages/lab_1d.py")
+
+
+def run(page: str) -> AppTest:
+    at = AppTest.from_file(page, default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    (m,) = [m for m in at.metric if m.label == label]
+    return m.value
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    at.button(key=key).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_2d_lab_steps_change_the_figure_and_the_metrics():
+    at = run(LAB_2D)
+    assert metric(at, "step") == "0"
+    assert metric(at, "modes captured") == "0 / 8"
+    js0 = float(metric(at, "grid JS(p_data ‖ p_g)"))
+    fig0 = at.get("plotly_chart")[0].proto.spec
+    click(at, "lab2d_step100")
+    assert metric(at, "step") == "100"
+    assert float(metric(at, "grid JS(p_data ‖ p_g)")) != js0
+    assert at.get("plotly_chart")[0].proto.spec != fig0
+    click(at, "lab2d_step")
+    assert metric(at, "step") == "101"
+    lab = at.session_state["lab2d"]
+    assert lab.trainer.step_count == 101
+    assert [row["step"] for row in lab.timeline][-2:] == [100.0, 101.0]
+
+
+def test_2d_lab_is_deterministic_per_seed():
+    def after_steps(seed: int) -> dict:
+        at = run(LAB_2D)
+        at.number_input(key="lab2d_seed").set_value(seed).run()
+        click(at, "lab2d_step10")
+        return {m.label: m.value for m in at.metric}
+
+    a, b, c = after_steps(3), after_steps(3), after_steps(4)
+    assert a == b
+    assert a != c
+
+
+def test_train_button_runs_one_slice_and_pause_stops():
+    at = run(LAB_2D)
+    click(at, "lab2d_play")
+    lab = at.session_state["lab2d"]
+    assert lab.running
+    assert lab.trainer.step_count > 0  # the fragment trained one slice on this rerun
+    click(at, "lab2d_pause")
+    assert not at.session_state["lab2d"].running
+
+
+def test_switching_preset_and_data_rebuilds_the_run():
+    at = run(LAB_2D)
+    click(at, "lab2d_step10")
+    at.selectbox(key="lab2d_preset").set_value("toy-wgan-gp").run()
+    lab = at.session_state["lab2d"]
+    assert lab.trainer.step_count == 0
+    assert lab.trainer.config.loss == "wgan_gp"
+    assert at.selectbox(key="lab2d_toy-wgan-gp_loss").value == "wgan_gp"
+    click(at, "lab2d_step")
+    assert "Wasserstein estimate" in [m.label for m in at.metric]
+    at.selectbox(key="lab2d_dataset_toy-wgan-gp").set_value("grid25").run()
+    assert metric(at, "modes captured").endswith("/ 25")
+
+
+def test_hyperparameters_apply_live_without_reset():
+    at = run(LAB_2D)
+    click(at, "lab2d_step10")
+    at.number_input(key="lab2d_ring8_lr_g").set_value(0.0005).run()
+    at.number_input(key="lab2d_ring8_k").set_value(3).run()
+    lab = at.session_state["lab2d"]
+    assert lab.trainer.step_count == 10  # models kept
+    assert lab.trainer.config.lr_g == pytest.approx(0.0005)
+    assert lab.trainer.opt_g.param_groups[0]["lr"] == pytest.approx(0.0005)
+    assert lab.trainer.config.d_steps == 3
+
+
+def test_diverged_run_says_so_and_keeps_the_last_good_state():
+    at = run(LAB_2D)
+    click(at, "lab2d_step10")
+    lab = at.session_state["lab2d"]
+    good = [p.detach().clone() for p in lab.trainer.generator.parameters()]
+    with torch.no_grad():  # a poisoned input batch: every loss goes NaN on the next step
+        lab.dist.sample = lambda n, g: torch.full((n, 2), float("nan"))
+    click(at, "lab2d_step")
+    assert at.error, "a diverged run must show an error"
+    assert "diverged" in at.error[0].value
+    assert lab.trainer.step_count == 10
+    for p, q in zip(lab.trainer.generator.parameters(), good, strict=True):
+        assert torch.equal(p, q)
+
+
+def test_2d_lab_layers_toggle_traces():
+    at = run(LAB_2D)
+    n_all = len(_traces(at))
+    at.pills(key="lab2d_layers").set_value(["real", "fake"]).run()
+    names = _traces(at)
+    assert names == ["real samples", "generated samples"]
+    assert n_all == 5
+
+
+def _traces(at: AppTest) -> list[str]:
+    import json
+
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return [t.get("name") for t in spec["data"]]
+
+
+def test_1d_lab_steps_move_p_g_toward_the_data():
+    at = run(LAB_1D)
+    v0, js0 = float(metric(at, "V(D*, G)")), float(metric(at, "JS(p_data ‖ p_g)"))
+    for _ in range(3):
+        click(at, "lab1d_step100")
+    v1, js1 = float(metric(at, "V(D*, G)")), float(metric(at, "JS(p_data ‖ p_g)"))
+    assert metric(at, "step") == "300"
+    assert js1 < js0
+    assert v1 < v0
+    assert v1 >= -np.log(4) - 1e-3  # V(D*, G) is never below -log 4
+    assert len(at.get("plotly_chart")) == 3  # the picture, V over time, divergences over time

@@ -1,0 +1,133 @@
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from gancore.metrics import mode_metrics
+from gancore.presets import (
+    PRESETS,
+    apply_overrides,
+    build_from_preset,
+    get_preset,
+    list_presets,
+    resolve_preset,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_required_presets_exist_and_are_json():
+    for name in (
+        "ring8",
+        "grid25",
+        "1d-classic",
+        "toy-minimax",
+        "toy-lsgan",
+        "toy-hinge",
+        "toy-wgan",
+        "toy-wgan-gp",
+    ):
+        assert name in PRESETS
+    for name, p in PRESETS.items():
+        assert json.loads(json.dumps(p)) == p
+        assert p["kind"] == "toy" and p["description"] == list_presets()[name]
+    assert PRESETS["1d-classic"]["model"]["data_dim"] == 1
+    assert PRESETS["1d-classic"]["data"]["name"] == "gaussian"
+    losses = {
+        PRESETS[n]["train"]["loss"]
+        for n in ("toy-minimax", "toy-lsgan", "toy-hinge", "toy-wgan", "toy-wgan-gp")
+    }
+    assert losses == {"minimax", "least_squares", "hinge", "wgan", "wgan_gp"}
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_builds_and_steps(name):
+    trainer, dist = build_from_preset(name, seed=0, overrides=["train.batch_size=16"])
+    h = trainer.step()
+    assert all(math.isfinite(v) for v in h.values())
+    x = trainer.sample(10)
+    assert x.shape == (10, dist.dim)
+
+
+def test_build_is_deterministic_per_seed():
+    a, _ = build_from_preset("ring8", seed=3, overrides=["train.batch_size=32"])
+    b, _ = build_from_preset("ring8", seed=3, overrides=["train.batch_size=32"])
+    c, _ = build_from_preset("ring8", seed=4, overrides=["train.batch_size=32"])
+    a.run(steps=3), b.run(steps=3), c.run(steps=3)
+    assert a.history == b.history != c.history
+    assert a.config.seed == 3
+
+
+def test_overrides_apply_and_parse_types():
+    p = apply_overrides(
+        get_preset("ring8"),
+        [
+            "train.lr_g=0.001",
+            "train.betas_d=0.0,0.9",
+            "train.loss=hinge",
+            "model.g_width=64",
+            "model.spectral_norm=false",
+            "data.std=0.05",
+        ],
+    )
+    assert p["train"]["lr_g"] == 0.001 and p["train"]["betas_d"] == (0.0, 0.9)
+    assert p["train"]["loss"] == "hinge" and p["model"]["g_width"] == 64
+    assert p["model"]["spectral_norm"] is False and p["data"]["std"] == 0.05
+    assert PRESETS["ring8"]["model"]["g_width"] != 64  # the registry is untouched
+    trainer, dist = build_from_preset(p)
+    assert dist.mode_std == 0.05 and trainer.generator.config.g_width == 64
+
+
+@pytest.mark.parametrize(
+    "override, match",
+    [
+        ("train.lr_gg=0.1", "lr_gg"),
+        ("train.lr_g=fast", "fast"),
+        ("train.lr_g=-1", "-1"),
+        ("model.g_width=12.5", "12.5"),
+        ("model.g_width=9999", "9999"),
+        ("model.spectral_norm=maybe", "maybe"),
+        ("optim.lr=0.1", "optim"),
+        ("lr_g=0.1", "section.key=value"),
+        ("train.lr_g", "section.key=value"),
+        ("data.radiuss=3", "radiuss"),
+        ("data.std=-1", "-1"),
+        ("data.name=nope", "nope"),
+        ("data.name=gaussian", "1D"),
+        ("train.loss=vanilla", "vanilla"),
+    ],
+)
+def test_bad_overrides_raise_clear_errors(override, match):
+    with pytest.raises(ValueError, match=match):
+        resolve_preset("ring8", overrides=[override])
+        build_from_preset("ring8", overrides=[override])
+
+
+def test_unknown_preset_and_kind():
+    with pytest.raises(ValueError, match="ring9"):
+        get_preset("ring9")
+    with pytest.raises(ValueError, match="kind"):
+        build_from_preset({**get_preset("ring8"), "kind": "image"})
+
+
+def test_library_never_imports_streamlit():
+    code = (
+        "import sys, gancore.seeding, gancore.toy, gancore.losses, gancore.train, "
+        "gancore.metrics, gancore.presets, gancore.models.mlp; "
+        "assert 'streamlit' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_ring8_preset_learns_something_quickly():
+    # a smoke check of the tuned preset; the real target (8/8 modes in 60 s) is a benchmark
+    torch.set_num_threads(2)
+    trainer, dist = build_from_preset("ring8", seed=0)
+    trainer.run(steps=300)
+    x = trainer.sample(2000, generator=torch.Generator().manual_seed(0))
+    m = mode_metrics(x, dist.modes, dist.mode_std)
+    assert m["modes_captured"] >= 2
