@@ -8,9 +8,15 @@ the very same ``advance`` function.
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import os
+import tempfile
 import time
+import zipfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +28,7 @@ from gancore.losses import LOSSES
 from gancore.presets import build_from_preset, list_presets, resolve_preset
 from gancore.toy import ToyDistribution, toy_names
 from gancore.train import OPTIMIZERS, DivergedError, Trainer
+from gancore.user_data import parse_points_csv, rescale_points
 
 REFRESH_SECONDS = 0.25  # 4 Hz redraw while training
 TRAIN_SLICE_SECONDS = 0.12  # of each refresh, the part spent training
@@ -141,16 +148,22 @@ def setup_ui(key: str, dim: int, default_preset: str) -> Lab:
         help="A preset is a tuned good default: press Train and it converges.",
         format_func=lambda n: f"{n} — {presets[n]}",
     )
-    datasets = [n for n in toy_names(dim) if n != "points"]
+    datasets = [n for n in toy_names(dim) if n != "points"] + (["points"] if dim == 2 else [])
     dataset = c2.selectbox(
         "data",
         datasets,
         index=datasets.index(resolve_preset(preset_name)["data"]["name"]),
         key=f"{key}_dataset_{preset_name}",
+        format_func=lambda n: "your points (CSV upload)" if n == "points" else n,
     )
     seed = c3.number_input("seed", 0, 2**31 - 1, 0, 1, key=f"{key}_seed")
     wanted = resolve_preset(preset_name, seed=int(seed))
-    if dataset != wanted["data"]["name"]:
+    if dataset == "points":
+        points = points_ui(key)
+        if points is None:
+            st.stop()
+        wanted["data"] = {"name": "points", "points": points.tolist()}
+    elif dataset != wanted["data"]["name"]:
         wanted["data"] = {"name": dataset}
     if _identity(lab.name, lab.preset) != _identity(preset_name, wanted):
         lab = st.session_state[key] = new_lab(wanted, preset_name)
@@ -159,7 +172,31 @@ def setup_ui(key: str, dim: int, default_preset: str) -> Lab:
 
 def _identity(name: str, preset: dict[str, Any]) -> tuple:
     # What needs fresh models when it changes (the live-editable training knobs excluded).
-    return (name, str(preset["data"]), str(preset["model"]), preset["train"]["seed"])
+    data = json.dumps(preset["data"], sort_keys=True)
+    return (
+        name,
+        hashlib.sha1(data.encode()).hexdigest(),
+        str(preset["model"]),
+        preset["train"]["seed"],
+    )
+
+
+def points_ui(key: str) -> np.ndarray | None:
+    """A CSV of x,y rows: parsed strictly, rescaled into the lab's view; None until valid."""
+    upload = st.file_uploader(
+        "your points: a CSV of x,y rows (header optional, up to 10,000 rows, 2 MB)",
+        type=["csv", "txt"],
+        key=f"{key}_points_file",
+    )
+    if upload is None:
+        st.info("Upload a CSV of points to train on them; they are rescaled to fit [-3, 3].")
+        return None
+    try:
+        points = parse_points_csv(upload.getvalue())
+    except ValueError as err:
+        st.error(f"That file cannot be used: {err}.")
+        return None
+    return rescale_points(points)
 
 
 def transport_ui(key: str, lab: Lab) -> None:
@@ -334,3 +371,67 @@ def status_line(lab: Lab) -> None:
             if lab.trainer.step_count
             else "Press Train, or Step."
         )
+
+
+def export_ui(key: str, lab: Lab) -> None:
+    """Download the run as a checkpoint folder (the CLI's format) in a zip, and its samples."""
+    c1, c2 = st.columns(2)
+    if c1.button("Package the model as a checkpoint zip", key=f"{key}_package"):
+        with st.spinner("Writing the checkpoint…"):
+            st.session_state[f"{key}_zip"] = (lab.trainer.step_count, checkpoint_zip(lab))
+    packed = st.session_state.get(f"{key}_zip")
+    if packed is not None:
+        step, data = packed
+        c1.download_button(
+            f"Download checkpoint (step {step:,}, {len(data) / 1024:.0f} KB)",
+            data=data,
+            file_name=f"gancore-{lab.name}-step{step}.zip",
+            mime="application/zip",
+            key=f"{key}_zip_download",
+        )
+    fakes = lab.fixed_fakes(2000)
+    buf = io.StringIO()
+    header = "x,y" if fakes.shape[1] == 2 else "x"
+    np.savetxt(buf, fakes, delimiter=",", header=header, comments="", fmt="%.6f")
+    c2.download_button(
+        "Download 2,000 samples (CSV)",
+        data=buf.getvalue(),
+        file_name=f"gancore-{lab.name}-step{lab.trainer.step_count}.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+    )
+
+
+def checkpoint_zip(lab: Lab) -> bytes:
+    """The run saved with gancore.checkpoint (config.json, weights, card, sample) as zip bytes."""
+    from gancore import render
+    from gancore.checkpoint import save_checkpoint
+    from gancore.runs import toy_quality
+
+    trainer = lab.trainer
+    g = torch.Generator().manual_seed(1234)
+    fakes = trainer.sample(2500, generator=g).numpy().astype(np.float64)
+    config = {
+        "kind": "toy",
+        "description": lab.preset.get("description", ""),
+        "model": lab.preset["model"],
+        "train": trainer.config.to_dict(),
+        "data": lab.preset["data"],
+        "metrics": {"step": trainer.step_count, **toy_quality(fakes, lab.dist)},
+        "command": f"trained in the gancore app's lab from preset {lab.name!r}",
+    }
+    png = render.to_png(render.scatter(fakes[:1000], real=lab.real_shown, bounds=lab.dist.bounds))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / f"gancore-{lab.name}"
+        save_checkpoint(
+            folder,
+            generator=trainer.ema_generator or trainer.generator,
+            discriminator=trainer.discriminator,
+            config=config,
+            sample_png=png,
+        )
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted(folder.iterdir()):
+                zf.write(path, f"{folder.name}/{path.name}")
+    return buf.getvalue()

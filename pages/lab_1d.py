@@ -14,6 +14,7 @@ from pages._lab import (
     Lab,
     advance,
     configure_torch,
+    export_ui,
     hyperparameters_ui,
     record_timeline,
     setup_ui,
@@ -105,6 +106,7 @@ def _draw(lab: Lab) -> None:
                 width="stretch",
                 key=f"{KEY}_js",
             )
+    export_ui(KEY, lab)
 
 
 @st.fragment(run_every=REFRESH_SECONDS if lab.running else None)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
-import numpy as np
 import streamlit as st
 
 from gancore import probes
@@ -17,6 +14,7 @@ from pages._lab import (
     Lab,
     advance,
     configure_torch,
+    export_ui,
     hyperparameters_ui,
     record_timeline,
     setup_ui,
@@ -152,19 +150,7 @@ def _draw(lab: Lab, layers: list[str]) -> None:
                 width="stretch",
                 key=f"{KEY}_q",
             )
-    st.download_button(
-        "Download 2,000 samples (CSV)",
-        data=_csv(fakes),
-        file_name=f"gancore-{lab.name}-step{lab.trainer.step_count}.csv",
-        mime="text/csv",
-        key=f"{KEY}_csv",
-    )
-
-
-def _csv(points: np.ndarray) -> str:
-    buf = io.StringIO()
-    np.savetxt(buf, points, delimiter=",", header="x,y", comments="", fmt="%.6f")
-    return buf.getvalue()
+    export_ui(KEY, lab)
 
 
 @st.fragment(run_every=REFRESH_SECONDS if lab.running else None)
