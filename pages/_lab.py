@@ -45,13 +45,13 @@ LOSS_LABELS = {
 }
 
 
-def configure_torch() -> None:
+def configure_torch(default: int = 1) -> None:
     """Small models train fastest on one thread, and a shared demo box must not oversubscribe.
 
     OpenMP's thread count is per calling thread and Streamlit runs every rerun in a fresh
     thread, so this is called at the start of every piece of work, not once.
     """
-    threads = int(os.environ.get("GANCORE_TORCH_THREADS", "1"))
+    threads = int(os.environ.get("GANCORE_TORCH_THREADS", default))
     if torch.get_num_threads() != threads:
         torch.set_num_threads(max(1, threads))
 

@@ -1,0 +1,370 @@
+"""Train an image GAN live: DCGAN, conditional GAN, WGAN-GP on MNIST, Fashion-MNIST, CIFAR-10."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+
+from gancore import render
+from gancore.checkpoint import save_checkpoint
+from gancore.data import DatasetUnavailableError
+from gancore.image_presets import build_image_run, list_image_presets, resolve_image_preset
+from gancore.plots import base_layout
+from gancore.plots import lab as lplots
+from gancore.probes import evaluating
+from gancore.train import Trainer
+from pages._lab import advance, configure_torch, hyperparameters_ui
+
+KEY = "imglab"
+REFRESH_SECONDS = 1.0  # image steps are heavier than toy ones: redraw once a second
+TRAIN_SLICE_SECONDS = 0.7
+GRID_PER_CLASS = 8  # conditional grids: one row per label, this many columns
+GRID_UNCONDITIONAL = 64
+MAX_FRAMES = 40  # grid snapshots kept for the animation
+
+
+@dataclass
+class ImageLab:
+    """One user's image run: the trainer, fixed noise for the progress grid, and its history."""
+
+    preset: dict[str, Any]
+    trainer: Trainer
+    source: Any
+    name: str
+    running: bool = False
+    error: str | None = None
+    target_steps: int = 2000
+    frames: list[tuple[int, bytes]] = field(default_factory=list)
+    timeline: list[dict[str, float]] = field(default_factory=list)
+    steps_per_second: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+
+    def fixed_grid(self) -> np.ndarray:
+        """Samples from the same noise every time (one row per label when conditional)."""
+        G = self.trainer.ema_generator or self.trainer.generator
+        g = torch.Generator().manual_seed(7)
+        if G.num_classes:
+            n = G.num_classes * GRID_PER_CLASS
+            y = torch.arange(G.num_classes).repeat_interleave(GRID_PER_CLASS)
+        else:
+            n, y = GRID_UNCONDITIONAL, None
+        z = G.sample_latent(n, generator=g)
+        with evaluating(G), torch.no_grad():
+            return G(z, y).numpy()
+
+
+@st.cache_data(show_spinner=False)
+def _image_presets() -> dict[str, str]:
+    return list_image_presets()
+
+
+def _threads() -> None:
+    # Convolutions use every core of a local machine; a hosted demo caps this with
+    # GANCORE_TORCH_THREADS (see README, Deploy).
+    configure_torch(default=os.cpu_count() or 1)
+
+
+def new_image_lab(preset: dict[str, Any], name: str) -> ImageLab:
+    _threads()
+    with st.spinner(f"Loading {preset['data']['name']} (downloaded on first use)…"):
+        trainer, source = build_image_run(preset)
+    return ImageLab(preset=preset, trainer=trainer, source=source, name=name)
+
+
+def setup() -> ImageLab | None:
+    presets = _image_presets()
+    names = list(presets)
+    c1, c2 = st.columns([4, 1])
+    name = c1.selectbox(
+        "preset",
+        names,
+        key=f"{KEY}_preset",
+        format_func=lambda n: f"{n} — {presets[n]}",
+        help="Tuned defaults; the 28 px ones train on a CPU, 32/64 px ones want a GPU.",
+    )
+    seed = c2.number_input("seed", 0, 2**31 - 1, 0, 1, key=f"{KEY}_seed")
+    wanted = resolve_image_preset(name, seed=int(seed))
+    lab: ImageLab | None = st.session_state.get(KEY)
+    if lab is None or lab.name != name or lab.preset["train"]["seed"] != wanted["train"]["seed"]:
+        try:
+            lab = st.session_state[KEY] = new_image_lab(wanted, name)
+        except DatasetUnavailableError as err:
+            st.error(str(err))
+            return None
+    return lab
+
+
+def transport(lab: ImageLab) -> None:
+    cols = st.columns([1.3, 1, 1, 1, 2.2])
+    if lab.running:
+        if cols[0].button(
+            "Pause", icon=":material/pause:", key=f"{KEY}_pause", type="primary", width="stretch"
+        ):
+            lab.running = False
+            st.rerun()
+    elif cols[0].button(
+        "Resume" if lab.trainer.step_count else "Train",
+        icon=":material/play_arrow:",
+        key=f"{KEY}_play",
+        type="primary",
+        width="stretch",
+    ):
+        lab.error, lab.running = None, True
+        st.rerun()
+    if cols[1].button(
+        "Step", key=f"{KEY}_step", width="stretch", help="one round: k D steps, then G"
+    ):
+        lab.error = None
+        advance(lab, steps=1)
+    if cols[2].button("Step ×10", key=f"{KEY}_step10", width="stretch"):
+        lab.error = None
+        advance(lab, steps=10)
+    if cols[3].button(
+        "Reset", key=f"{KEY}_reset", width="stretch", help="fresh models, same settings"
+    ):
+        st.session_state[KEY] = new_image_lab(lab.preset, lab.name)
+        st.rerun()
+    lab.target_steps = int(
+        cols[4].number_input(
+            "steps to train", 10, 1_000_000, lab.target_steps, 100, key=f"{KEY}_target"
+        )
+    )
+
+
+def _record(lab: ImageLab, grid: np.ndarray) -> None:
+    last = lab.trainer.history[-1] if lab.trainer.history else {}
+    row = {
+        "step": float(lab.trainer.step_count),
+        **{k: float(v) for k, v in last.items() if k != "step"},
+    }
+    if not lab.timeline or lab.timeline[-1]["step"] != row["step"]:
+        lab.timeline.append(row)
+        del lab.timeline[:-2000]
+        nrow = GRID_PER_CLASS if lab.trainer.num_classes else None
+        png = render.to_png(render.image_grid(grid, nrow=nrow))
+        if not lab.frames or lab.frames[-1][0] != lab.trainer.step_count:
+            lab.frames.append((lab.trainer.step_count, png))
+            if len(lab.frames) > MAX_FRAMES:  # keep the first, thin the rest evenly
+                del lab.frames[1::2]
+
+
+def draw(lab: ImageLab) -> None:
+    trainer, spec = lab.trainer, lab.trainer.spec
+    grid = lab.fixed_grid()
+    _record(lab, grid)
+    step = trainer.step_count
+    done = min(step / lab.target_steps, 1.0)
+    batch = trainer.config.batch_size
+    ips = lab.steps_per_second * batch * trainer.config.d_steps
+    left = (
+        (lab.target_steps - step) / lab.steps_per_second
+        if lab.steps_per_second and step < lab.target_steps
+        else 0
+    )
+    status = "Training…" if lab.running else ("Paused." if step else "Press Train, or Step.")
+    st.progress(
+        done,
+        text=f"{status} step {step:,} of {lab.target_steps:,} · {ips:,.0f} real images/s · about {left:,.0f} s left",
+    )
+    if lab.error:
+        st.error(lab.error)
+    c_grid, c_num = st.columns([2.2, 1])
+    with c_grid:
+        caption = "fixed noise, one row per label" if trainer.num_classes else "fixed noise"
+        nrow = GRID_PER_CLASS if trainer.num_classes else None
+        st.image(
+            render.image_grid(grid, nrow=nrow),
+            caption=f"G's samples at step {step:,} ({caption})",
+            width="stretch",
+        )
+    with c_num:
+        last = lab.timeline[-1] if lab.timeline else {}
+        st.metric("step", f"{step:,}")
+        if spec.wasserstein and "wasserstein" in last:
+            st.metric(
+                "Wasserstein estimate",
+                f"{last['wasserstein']:.4f}",
+                help="mean critic score on real − on fake: it should fall as G improves",
+            )
+        elif "d_real" in last:
+            st.metric("mean D(x)", f"{last['d_real']:.3f}")
+            st.metric("mean D(G(z))", f"{last['d_fake']:.3f}")
+        if "d_loss" in last:
+            st.metric("D loss / G loss", f"{last['d_loss']:.3f} / {last['g_loss']:.3f}")
+        st.metric("images per second", f"{ips:,.0f}")
+    if len(lab.timeline) > 1:
+        c1, c2 = st.columns(2)
+        with c1:
+            st.plotly_chart(
+                lplots.curves_figure(
+                    lab.timeline, {"d_loss": "D loss", "g_loss": "G loss"}, title="losses"
+                ),
+                width="stretch",
+                key=f"{KEY}_losses",
+            )
+        with c2:
+            series = (
+                {"wasserstein": "W estimate"}
+                if spec.wasserstein
+                else {"d_real": "mean D(x)", "d_fake": "mean D(G(z))"}
+            )
+            series.update(grad_norm_d="‖∇D‖", grad_norm_g="‖∇G‖")
+            st.plotly_chart(
+                lplots.curves_figure(lab.timeline, series, title="D's view and gradients"),
+                width="stretch",
+                key=f"{KEY}_d",
+            )
+
+
+def label_check(lab: ImageLab) -> None:
+    """The seeds' point about conditional D: it should reject a real image with the wrong label."""
+    if not lab.trainer.num_classes:
+        return
+    st.subheader("Does D check the label?")
+    st.markdown(
+        "A conditional discriminator judges an image *and* its label: a real 3 labelled "
+        "“7” should be rejected. Rows are real images (one per class), columns the label D is "
+        "told; a trained D lights up the diagonal."
+    )
+    k = lab.trainer.num_classes
+    x, y = _one_real_per_class(lab, k)
+    D = lab.trainer.discriminator
+    with evaluating(D), torch.no_grad():
+        scores = torch.stack([D(x, torch.full((k,), j)) for j in range(k)], dim=1)
+        values = torch.sigmoid(scores) if lab.trainer.spec.probabilities else scores
+    names = list(lab.source.class_names) or [str(i) for i in range(k)]
+    fig = go.Figure(
+        go.Heatmap(
+            z=values.numpy(),
+            x=names,
+            y=[f"real {names[i]}" for i in y.tolist()],
+            colorscale="Viridis",
+            colorbar=dict(title="D(x | y′)"),
+        )
+    )
+    fig.update_xaxes(title_text="label y′ given to D")
+    fig.update_yaxes(autorange="reversed")
+    st.plotly_chart(base_layout(fig, height=420), width="stretch", key=f"{KEY}_labels")
+
+
+def _one_real_per_class(lab: ImageLab, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    labels = lab.source.data.labels
+    idx = [int(np.flatnonzero(np.asarray(labels) == c)[0]) for c in range(k)]
+    x, y = lab.source.take(idx)
+    return x, y
+
+
+def export(lab: ImageLab) -> None:
+    c1, c2 = st.columns(2)
+    if c1.button("Package the model as a checkpoint zip", key=f"{KEY}_package"):
+        with st.spinner("Writing the checkpoint…"):
+            st.session_state[f"{KEY}_zip"] = (lab.trainer.step_count, _checkpoint_zip(lab))
+    packed = st.session_state.get(f"{KEY}_zip")
+    if packed is not None:
+        step, data = packed
+        c1.download_button(
+            f"Download checkpoint (step {step:,}, {len(data) / 1e6:.1f} MB)",
+            data=data,
+            file_name=f"gancore-{lab.name}-step{step}.zip",
+            mime="application/zip",
+            key=f"{KEY}_zip_download",
+        )
+    if len(lab.frames) > 1:
+        c2.download_button(
+            "Download the training animation (GIF)",
+            data=_gif(lab.frames),
+            file_name=f"gancore-{lab.name}-training.gif",
+            mime="image/gif",
+            key=f"{KEY}_gif",
+        )
+
+
+def _gif(frames: list[tuple[int, bytes]]) -> bytes:
+    from PIL import Image
+
+    images = [
+        Image.open(io.BytesIO(png)).convert("P", palette=Image.Palette.ADAPTIVE)
+        for _, png in frames
+    ]
+    buf = io.BytesIO()
+    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=250, loop=0)
+    return buf.getvalue()
+
+
+def _checkpoint_zip(lab: ImageLab) -> bytes:
+    trainer = lab.trainer
+    grid = lab.fixed_grid()
+    config = {
+        "kind": "image",
+        "description": lab.preset.get("description", ""),
+        "model": lab.preset["model"],
+        "train": trainer.config.to_dict(),
+        "data": {
+            **lab.preset["data"],
+            **({"class_names": list(lab.source.class_names)} if trainer.num_classes else {}),
+        },
+        "metrics": {"step": trainer.step_count},
+        "command": f"trained in the gancore app from preset {lab.name!r}",
+    }
+    png = render.to_png(
+        render.image_grid(grid, nrow=GRID_PER_CLASS if trainer.num_classes else None)
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / f"gancore-{lab.name}"
+        save_checkpoint(
+            folder,
+            generator=trainer.ema_generator or trainer.generator,
+            discriminator=trainer.discriminator,
+            config=config,
+            sample_png=png,
+        )
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted(folder.iterdir()):
+                zf.write(path, f"{folder.name}/{path.name}")
+    return buf.getvalue()
+
+
+st.title("Train an image GAN")
+st.markdown(
+    "DCGAN (transposed convolutions, BatchNorm and ReLU in G with tanh at the end; strided "
+    "convolutions and LeakyReLU in D; no hidden fully connected layers; N(0, 0.02) init), its "
+    "class-conditional version, and WGAN-GP with a critic. The grid is drawn from the same "
+    "noise every time, so you watch the same samples take shape."
+)
+lab = setup()
+if lab is None:
+    st.stop()
+transport(lab)
+hyperparameters_ui(KEY, lab)
+
+
+@st.fragment(run_every=REFRESH_SECONDS if lab.running else None)
+def live() -> None:
+    lab = st.session_state[KEY]
+    _threads()
+    if lab.running:
+        remaining = max(lab.target_steps - lab.trainer.step_count, 0)
+        if remaining == 0:
+            lab.running = False
+            st.rerun(scope="app")
+        advance(lab, seconds=TRAIN_SLICE_SECONDS, steps=remaining)
+        if not lab.running:
+            st.rerun(scope="app")
+    draw(lab)
+
+
+live()
+label_check(lab)
+export(lab)
