@@ -253,6 +253,18 @@ class Generator(nn.Module):
         # transposed convolution projects to the base map
         return self.main(z[:, :, None, None])
 
+    def forward_embedded(self, z: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+        """G from raw label embeddings (B, embed_dim) instead of labels: blends between classes."""
+        if self.embed is None:
+            raise ValueError("Generator is unconditional: it has no label embedding")
+        if embedding.shape != (z.shape[0], self.embed.embedding_dim):
+            raise ValueError(
+                f"embedding must have shape ({z.shape[0]}, {self.embed.embedding_dim}), "
+                f"got {tuple(embedding.shape)}"
+            )
+        z = torch.cat([z.reshape(z.shape[0], -1), embedding], dim=1)
+        return self.main(z[:, :, None, None])
+
 
 class Discriminator(nn.Module):
     """images (B, C, H, W) [+ labels (B,)] -> logits (B,); a critic when ``d_norm != 'batch'``."""
