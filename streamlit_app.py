@@ -29,6 +29,14 @@ PAGES = {
             "pages/lab_2d.py", title="2D lab", icon=":material/scatter_plot:", url_path="lab-2d"
         ),
     ],
+    "Play": [
+        st.Page(
+            "pages/generate.py",
+            title="Generate",
+            icon=":material/auto_awesome:",
+            url_path="generate",
+        ),
+    ],
 }
 
 configure_torch()

@@ -1,0 +1,390 @@
+"""Play with a pretrained generator: shipped, from the Hugging Face Hub, or uploaded."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+from PIL import Image
+
+from gancore import latent, render
+from gancore.checkpoint import CheckpointError, LoadedGAN
+from gancore.hub import (
+    extract_checkpoint_zip,
+    list_shipped_checkpoints,
+    load_checkpoint,
+    shipped_checkpoints_dir,
+)
+from gancore.inversion import invert, prepare_image
+from gancore.plots import base_layout
+from gancore.plots import lab as lplots
+from pages._lab import configure_torch
+
+KEY = "gen"
+MAX_UPLOAD_MB = 50
+
+
+def shipped_gans() -> list[str]:
+    """Shipped checkpoints that are GANs (the classifiers beside them are not)."""
+    out = []
+    for name in list_shipped_checkpoints():
+        try:
+            cfg = json.loads((shipped_checkpoints_dir() / name / "config.json").read_text())
+        except (OSError, ValueError):
+            continue
+        if (
+            isinstance(cfg, dict)
+            and str(cfg.get("format", "")).startswith("gancore/")
+            and "kind" in cfg
+        ):
+            out.append(name)
+    # images first, the toy ring last: the page opens on something to look at
+    return sorted(out, key=lambda n: (n == "ring8", n))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def load_cached(
+    source: str, revision: str | None, token_hash: str, _token: str | None
+) -> LoadedGAN:
+    """Shared across users: one copy per (source, revision) (and token, for private repos)."""
+    return load_checkpoint(source, revision=revision, token=_token)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def load_uploaded(digest: str, _data: bytes) -> LoadedGAN:
+    folder = Path(tempfile.mkdtemp(prefix="gancore-upload-"))
+    return load_checkpoint(extract_checkpoint_zip(_data, folder))
+
+
+def source_ui() -> LoadedGAN | None:
+    shipped = shipped_gans()
+    kinds = ["shipped", "Hugging Face Hub", "upload a checkpoint zip"]
+    kind = st.radio(
+        "source", kinds, horizontal=True, key=f"{KEY}_kind", label_visibility="collapsed"
+    )
+    try:
+        if kind == "shipped":
+            if not shipped:
+                st.info(
+                    "No shipped checkpoints in this copy; load one from the Hub or upload a zip."
+                )
+                return None
+            name = st.selectbox("shipped checkpoint", shipped, key=f"{KEY}_shipped")
+            with st.spinner(f"Loading {name}…"):
+                return load_cached(name, None, "", None)
+        if kind == "Hugging Face Hub":
+            c1, c2, c3 = st.columns([3, 1.2, 2])
+            repo = c1.text_input("repo id", placeholder="owner/name", key=f"{KEY}_repo").strip()
+            revision = (
+                c2.text_input("revision", placeholder="main", key=f"{KEY}_rev").strip() or None
+            )
+            token = (
+                c3.text_input(
+                    "token (private or gated repos)", type="password", key=f"{KEY}_token"
+                ).strip()
+                or None
+            )
+            if not repo:
+                st.caption("Any repo written by gancore (`python -m gancore push`) loads here.")
+                return None
+            token_hash = hashlib.sha256(token.encode()).hexdigest() if token else ""
+            with st.spinner(f"Downloading {repo}…"):
+                return load_cached(repo, revision, token_hash, token)
+        upload = st.file_uploader(
+            f"a checkpoint zip (the training pages' download, up to {MAX_UPLOAD_MB} MB)",
+            type=["zip"],
+            key=f"{KEY}_zip",
+        )
+        if upload is None:
+            return None
+        data = upload.getvalue()
+        if len(data) > MAX_UPLOAD_MB * 1_000_000:
+            st.error(f"That file is {len(data) / 1e6:.0f} MB; the limit is {MAX_UPLOAD_MB} MB.")
+            return None
+        return load_uploaded(hashlib.sha256(data).hexdigest(), data)
+    except (CheckpointError, ValueError) as err:
+        st.error(f"Cannot load that checkpoint: {err}")
+        return None
+
+
+def info(gan: LoadedGAN) -> None:
+    cfg = gan.config
+    m = cfg["model"]
+    what = (
+        f"{m['image_size']}×{m['image_size']}×{m['channels']} images"
+        if gan.kind == "image"
+        else f"{m['data_dim']}D points"
+    )
+    labels = f", {gan.num_classes} labels" if gan.num_classes else ""
+    st.caption(
+        f"{gan.source} · {cfg.get('description', '')} · {what} from a {m['latent_dim']}-d latent{labels}"
+    )
+    metrics = {k: v for k, v in (cfg.get("metrics") or {}).items() if isinstance(v, (int, float))}
+    if metrics:
+        with st.expander("metrics recorded when it was trained"):
+            st.table({k: [f"{v:.4g}" if isinstance(v, float) else v] for k, v in metrics.items()})
+
+
+def _labels_for(gan: LoadedGAN, n: int, choice: str) -> np.ndarray | None:
+    if not gan.num_classes:
+        return None
+    if choice == "every label":
+        return np.arange(n) % gan.num_classes
+    return np.full(n, gan.class_names.index(choice), dtype=np.int64)
+
+
+def samples_tab(gan: LoadedGAN) -> None:
+    c = st.columns(4)
+    seed = int(c[0].number_input("seed", 0, 2**31 - 1, 0, key=f"{KEY}_seed"))
+    n = int(
+        c[1].select_slider(
+            "how many",
+            [8, 16, 32, 64, 100],
+            value=64 if gan.kind == "image" else 100,
+            key=f"{KEY}_n",
+        )
+    )
+    if gan.kind == "toy":
+        n *= 20
+    trunc_on = c[2].toggle(
+        "truncation",
+        key=f"{KEY}_trunc_on",
+        help="draw z from a truncated normal: less variety, more typical samples",
+    )
+    trunc = c[2].slider("|z| ≤", 0.1, 3.0, 1.0, 0.1, key=f"{KEY}_trunc") if trunc_on else None
+    choice = "every label"
+    if gan.num_classes:
+        choice = c[3].selectbox("label", ["every label", *gan.class_names], key=f"{KEY}_label")
+    labels = _labels_for(gan, n, choice)
+    x = gan.sample(n, seed=seed, labels=labels, truncation=trunc)
+    if gan.kind == "image":
+        nrow = (
+            gan.num_classes
+            if choice == "every label" and gan.num_classes and n % gan.num_classes == 0
+            else None
+        )
+        picture = render.image_grid(x, nrow=nrow)
+        st.image(
+            picture,
+            caption=f"{n} samples, seed {seed}" + ("" if not gan.num_classes else f", {choice}"),
+            width="stretch",
+        )
+        st.download_button(
+            "Download the grid (PNG)",
+            render.to_png(picture),
+            file_name=f"gancore-seed{seed}.png",
+            mime="image/png",
+            key=f"{KEY}_png",
+        )
+    else:
+        bounds = _toy_bounds(x)
+        fig = (
+            lplots.lab2d_figure(
+                bounds=bounds, field=None, real=None, fake=x, arrows=None, mesh=None
+            )
+            if x.shape[1] == 2
+            else go.Figure(go.Histogram(x=x[:, 0], nbinsx=80))
+        )
+        st.plotly_chart(fig, width="stretch", key=f"{KEY}_toy")
+
+
+def _toy_bounds(x: np.ndarray) -> tuple[tuple[float, float], ...]:
+    lo, hi = np.percentile(x, 0.5, axis=0), np.percentile(x, 99.5, axis=0)
+    half = 0.6 * float(np.max(hi - lo)) + 0.5
+    mid = 0.5 * (lo + hi)
+    return tuple((float(m - half), float(m + half)) for m in mid)
+
+
+def interpolate_tab(gan: LoadedGAN) -> None:
+    G = gan.generator
+    c = st.columns(4)
+    a = int(c[0].number_input("from seed", 0, 2**31 - 1, 1, key=f"{KEY}_ia"))
+    b = int(c[1].number_input("to seed", 0, 2**31 - 1, 2, key=f"{KEY}_ib"))
+    steps = int(c[2].slider("steps", 3, 16, 10, key=f"{KEY}_isteps"))
+    mode = c[3].radio(
+        "path",
+        ["slerp", "lerp"],
+        horizontal=True,
+        key=f"{KEY}_imode",
+        help="slerp follows a great circle, keeping |z| typical for a Gaussian latent",
+    )
+    z = latent.interpolate(latent.seeded_latent(G, a), latent.seeded_latent(G, b), steps, mode)
+    labels = embeddings = None
+    if gan.num_classes:
+        c1, c2 = st.columns(2)
+        la = c1.selectbox("label at the start", gan.class_names, key=f"{KEY}_la")
+        lb = c2.selectbox(
+            "label at the end", gan.class_names, index=min(1, gan.num_classes - 1), key=f"{KEY}_lb"
+        )
+        embeddings = latent.label_embeddings(
+            G, gan.class_names.index(la), gan.class_names.index(lb), steps
+        )
+    frames = latent.render(G, z, labels=labels, embeddings=embeddings)
+    _strip(gan, frames, f"seed {a} → seed {b} ({mode})")
+    if gan.kind == "image":
+        st.download_button(
+            "Download as an animation (GIF)",
+            _gif(frames),
+            file_name=f"gancore-{a}-to-{b}.gif",
+            mime="image/gif",
+            key=f"{KEY}_gif",
+        )
+
+
+def walk_tab(gan: LoadedGAN) -> None:
+    G = gan.generator
+    c = st.columns(4)
+    seed = int(c[0].number_input("seed", 0, 2**31 - 1, 0, key=f"{KEY}_wseed"))
+    dim = int(c[1].number_input("latent coordinate", 0, G.latent_dim - 1, 0, key=f"{KEY}_wdim"))
+    span = float(c[2].slider("from −s to +s", 0.5, 4.0, 2.5, 0.5, key=f"{KEY}_wspan"))
+    steps = int(c[3].slider("steps", 3, 16, 9, key=f"{KEY}_wsteps"))
+    z = latent.walk(latent.seeded_latent(G, seed), dim, np.linspace(-span, span, steps))
+    labels = None
+    if gan.num_classes:
+        label = st.selectbox("label", gan.class_names, key=f"{KEY}_wlabel")
+        labels = torch.full((steps,), gan.class_names.index(label))
+    _strip(gan, latent.render(G, z, labels=labels), f"coordinate {dim} from −{span} to +{span}")
+
+
+def _strip(gan: LoadedGAN, frames: np.ndarray, caption: str) -> None:
+    if gan.kind == "image":
+        st.image(render.image_grid(frames, nrow=len(frames)), caption=caption, width="stretch")
+    else:
+        st.dataframe(
+            {
+                "step": list(range(len(frames))),
+                **{f"x{i}": frames[:, i] for i in range(frames.shape[1])},
+            },
+            hide_index=True,
+        )
+
+
+def _gif(frames: np.ndarray) -> bytes:
+    images = [
+        render.image_grid(f[None], pad=0).resize(
+            (112, 112 * f.shape[1] // f.shape[2]), Image.Resampling.NEAREST
+        )
+        for f in frames
+    ]
+    images = images + images[-2:0:-1]  # there and back again
+    buf = io.BytesIO()
+    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=120, loop=0)
+    return buf.getvalue()
+
+
+def invert_tab(gan: LoadedGAN) -> None:
+    st.markdown(
+        "Upload a picture (a digit drawn on paper works): gancore searches the latent space "
+        "(and every label) for the sample closest to it. The **anomaly score** is AnoGAN's: "
+        "pixel error plus a tenth of the distance in D's features. Things the model never saw "
+        "score high."
+    )
+    m = gan.config["model"]
+    upload = st.file_uploader(
+        "your image (PNG or JPEG, up to 10 MB)",
+        type=["png", "jpg", "jpeg", "bmp", "webp"],
+        key=f"{KEY}_inv_file",
+    )
+    c = st.columns(3)
+    invert_mode = c[0].radio(
+        "colours",
+        ["auto", "yes", "no"],
+        horizontal=True,
+        key=f"{KEY}_inv_mode",
+        help="invert dark-on-light pictures to the dataset's light-on-dark look (auto decides by brightness)",
+    )
+    steps = int(c[1].slider("optimisation steps", 50, 500, 200, 50, key=f"{KEY}_inv_steps"))
+    restarts = int(c[2].slider("random starts", 1, 8, 4, key=f"{KEY}_inv_restarts"))
+    if upload is None:
+        return
+    data = upload.getvalue()
+    if len(data) > 10_000_000:
+        st.error("That file is larger than 10 MB.")
+        return
+    try:
+        picture = Image.open(io.BytesIO(data))  # lazy: the size is known before any decoding
+        target = prepare_image(
+            picture, size=m["image_size"], channels=m["channels"], invert=invert_mode
+        )
+    except (OSError, ValueError, Image.DecompressionBombError) as err:
+        st.error(f"That file cannot be read as an image: {err}")
+        return
+    if st.button("Find it in the latent space", type="primary", key=f"{KEY}_inv_go"):
+        with st.spinner("Optimising z…"):
+            result = invert(
+                gan.generator, gan.discriminator, target, steps=steps, restarts=restarts
+            )
+        st.session_state[f"{KEY}_inv_result"] = (
+            hashlib.sha256(data).hexdigest(),
+            invert_mode,
+            result,
+        )
+    saved = st.session_state.get(f"{KEY}_inv_result")
+    if not saved or saved[0] != hashlib.sha256(data).hexdigest() or saved[1] != invert_mode:
+        st.image(
+            render.image_grid(target[None]).resize((140, 140), Image.Resampling.NEAREST),
+            caption="what the generator will try to draw",
+        )
+        return
+    result = saved[2]
+    c1, c2, c3 = st.columns([1, 1, 2])
+    c1.image(
+        render.image_grid(target[None]).resize((160, 160), Image.Resampling.NEAREST),
+        caption="your image",
+    )
+    c2.image(
+        render.image_grid(result.reconstruction[None]).resize((160, 160), Image.Resampling.NEAREST),
+        caption="the closest G can draw",
+    )
+    with c3:
+        if result.label is not None:
+            st.metric("nearest label", gan.class_names[result.label])
+        st.metric("anomaly score", f"{result.anomaly_score:.4f}")
+        st.caption(
+            f"pixel error {result.pixel_error:.4f} · D-feature error {result.feature_error:.4f}"
+        )
+    if result.label_errors:
+        fig = go.Figure(
+            go.Bar(
+                x=[gan.class_names[k] for k in result.label_errors],
+                y=list(result.label_errors.values()),
+                marker_color="#7b4bb3",
+            )
+        )
+        fig.update_yaxes(title_text="best pixel error")
+        st.plotly_chart(
+            base_layout(fig, height=260, title="how well each label can draw it"),
+            width="stretch",
+            key=f"{KEY}_inv_bars",
+        )
+
+
+st.title("Generate")
+st.markdown(
+    "Sample, interpolate and explore a pretrained generator; or find your own image in its latent space."
+)
+configure_torch(default=2)
+gan = source_ui()
+if gan is None:
+    st.stop()
+info(gan)
+tabs = ["Samples", "Interpolate", "Walk"] + (["Invert your image"] if gan.kind == "image" else [])
+chosen = (
+    st.segmented_control(
+        "view", tabs, default="Samples", key=f"{KEY}_tab", label_visibility="collapsed"
+    )
+    or "Samples"
+)
+{
+    "Samples": samples_tab,
+    "Interpolate": interpolate_tab,
+    "Walk": walk_tab,
+    "Invert your image": invert_tab,
+}[chosen](gan)

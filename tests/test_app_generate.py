@@ -1,0 +1,146 @@
+"""AppTest of the Generate page against tiny checkpoints shipped in a temporary folder."""
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from gancore.checkpoint import save_checkpoint
+from gancore.models.dcgan import DCGANConfig, build_models
+from gancore.presets import build_from_preset, resolve_preset
+from gancore.seeding import set_seed
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages/generate.py")
+DIGITS = [str(i) for i in range(10)]
+
+
+def _image_checkpoint(folder: Path, num_classes: int) -> None:
+    set_seed(0)
+    cfg = DCGANConfig(
+        image_size=28, channels=1, latent_dim=8, g_features=8, d_features=8, num_classes=num_classes
+    )
+    G, D = build_models(cfg)
+    save_checkpoint(
+        folder,
+        generator=G,
+        discriminator=D,
+        config={
+            "kind": "image",
+            "description": "a tiny test model",
+            "model": cfg.to_dict(),
+            "train": {},
+            "data": {"name": "mnist", **({"class_names": DIGITS} if num_classes else {})},
+            "metrics": {"step": 3},
+            "command": "test",
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("checkpoints")
+    _image_checkpoint(root / "tiny-cgan", 10)
+    _image_checkpoint(root / "tiny-dcgan", 0)
+    trainer, _ = build_from_preset("ring8", seed=0)
+    preset = resolve_preset("ring8")
+    save_checkpoint(
+        root / "ring8",
+        generator=trainer.generator,
+        discriminator=trainer.discriminator,
+        config={
+            **{k: preset[k] for k in ("kind", "model", "train", "data")},
+            "metrics": {},
+            "command": "test",
+        },
+    )
+    (root / "classifier-mnist").mkdir()  # not a GAN: must not be offered
+    (root / "classifier-mnist" / "config.json").write_text('{"arch": "cnn"}')
+    return root
+
+
+@pytest.fixture
+def at(shipped, monkeypatch) -> AppTest:
+    monkeypatch.setenv("GANCORE_CHECKPOINTS", str(shipped))
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_opens_on_a_shipped_image_model_with_samples(at):
+    assert at.selectbox(key="gen_shipped").options == ["tiny-cgan", "tiny-dcgan", "ring8"]
+    images = at.get("image")
+    assert images and "64 samples, seed 0" in images[0].captions[0]
+
+
+def test_seed_label_and_truncation_change_the_grid(at):
+    first = at.get("image")[0].value[0]
+    at.number_input(key="gen_seed").set_value(5).run()
+    assert at.get("image")[0].value[0] != first
+    at.selectbox(key="gen_label").set_value("7").run()
+    assert "7" in at.get("image")[0].captions[0]
+    at.toggle(key="gen_trunc_on").set_value(True).run()
+    at.slider(key="gen_trunc").set_value(0.5).run()
+    assert not at.exception
+
+
+def test_interpolate_walk_and_invert_views(at):
+    at.segmented_control(key="gen_tab").set_value("Interpolate").run()
+    assert not at.exception and "seed 1 → seed 2" in at.get("image")[0].captions[0]
+    at.segmented_control(key="gen_tab").set_value("Walk").run()
+    assert not at.exception and "coordinate 0" in at.get("image")[0].captions[0]
+    at.segmented_control(key="gen_tab").set_value("Invert your image").run()
+    picture = Image.new("L", (64, 64), 255)
+    picture.paste(0, (28, 8, 36, 56))
+    buf = io.BytesIO()
+    picture.save(buf, format="PNG")
+    at.file_uploader(key="gen_inv_file").set_value(("one.png", buf.getvalue(), "image/png")).run()
+    at.slider(key="gen_inv_steps").set_value(50)
+    at.button(key="gen_inv_go").click().run()
+    assert not at.exception
+    labels = [m.value for m in at.metric if m.label == "nearest label"]
+    assert labels and labels[0] in DIGITS
+    score = float(next(m.value for m in at.metric if m.label == "anomaly score"))
+    assert score > 0
+
+
+def test_bad_uploads_get_a_clear_message(at):
+    at.segmented_control(key="gen_tab").set_value("Invert your image").run()
+    at.file_uploader(key="gen_inv_file").set_value(
+        ("x.png", b"not an image at all", "image/png")
+    ).run()
+    assert not at.exception and "cannot be read as an image" in at.error[0].value
+    at.radio(key="gen_kind").set_value("upload a checkpoint zip").run()
+    at.file_uploader(key="gen_zip").set_value(("x.zip", b"PK nope", "application/zip")).run()
+    assert not at.exception and "not a zip file" in at.error[0].value
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("../../evil/config.json", "[]")
+    at.file_uploader(key="gen_zip").set_value(("evil.zip", buf.getvalue(), "application/zip")).run()
+    assert not at.exception and at.error
+
+
+def test_uploaded_checkpoint_zip_loads(at, shipped):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for p in (shipped / "tiny-dcgan").iterdir():
+            zf.write(p, f"tiny-dcgan/{p.name}")
+    at.radio(key="gen_kind").set_value("upload a checkpoint zip").run()
+    at.file_uploader(key="gen_zip").set_value(("tiny.zip", buf.getvalue(), "application/zip")).run()
+    assert not at.exception and not at.error
+    assert at.get("image") and "64 samples" in at.get("image")[0].captions[0]
+
+
+def test_hub_source_reports_a_missing_repo(at, fake_hub):
+    at.radio(key="gen_kind").set_value("Hugging Face Hub").run()
+    at.text_input(key="gen_repo").input("owner/missing").run()
+    assert not at.exception
+    assert "owner/missing" in at.error[0].value
+
+
+def test_toy_checkpoint_shows_points(at):
+    at.selectbox(key="gen_shipped").set_value("ring8").run()
+    assert not at.exception
+    assert at.get("plotly_chart"), "toy samples are drawn as a scatter plot"
