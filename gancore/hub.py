@@ -6,6 +6,7 @@ CheckpointError that says what to do; ``push_checkpoint`` uploads a folder that 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -30,6 +31,7 @@ from gancore import __version__
 from gancore.checkpoint import (
     CONFIG_NAME,
     DEFAULT_MAX_PARAMETERS,
+    FORMAT,
     LEGACY_NAME,
     PUSHED_FILES,
     WEIGHTS_NAME,
@@ -62,13 +64,19 @@ def shipped_checkpoints_dir() -> Path:
 
 
 def list_shipped_checkpoints() -> list[str]:
-    """Names of the shipped checkpoints (folders holding a config.json)."""
+    """Names of the shipped GAN checkpoints (folders whose config.json is gancore's format).
+
+    The classifiers shipped beside them (format gancore-classifier/1) are not listed."""
     root = shipped_checkpoints_dir()
-    return (
-        sorted(p.name for p in root.iterdir() if (p / CONFIG_NAME).is_file())
-        if root.is_dir()
-        else []
-    )
+    names = []
+    for p in sorted(root.iterdir()) if root.is_dir() else []:
+        try:
+            config = json.loads((p / CONFIG_NAME).read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(config, dict) and config.get("format") == FORMAT:
+            names.append(p.name)
+    return names
 
 
 def _resolve(source: str | Path) -> tuple[str, Path | str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import tempfile
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from gancore.hub import (
     extract_checkpoint_zip,
     list_shipped_checkpoints,
     load_checkpoint,
-    shipped_checkpoints_dir,
 )
 from gancore.inversion import invert, prepare_image
 from gancore.plots import base_layout
@@ -32,21 +30,8 @@ MAX_UPLOAD_MB = 50
 
 
 def shipped_gans() -> list[str]:
-    """Shipped checkpoints that are GANs (the classifiers beside them are not)."""
-    out = []
-    for name in list_shipped_checkpoints():
-        try:
-            cfg = json.loads((shipped_checkpoints_dir() / name / "config.json").read_text())
-        except (OSError, ValueError):
-            continue
-        if (
-            isinstance(cfg, dict)
-            and str(cfg.get("format", "")).startswith("gancore/")
-            and "kind" in cfg
-        ):
-            out.append(name)
-    # images first, the toy ring last: the page opens on something to look at
-    return sorted(out, key=lambda n: (n == "ring8", n))
+    """Shipped GAN checkpoints, images first: the page opens on something to look at."""
+    return sorted(list_shipped_checkpoints(), key=lambda n: (n == "ring8", n))
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
