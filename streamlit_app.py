@@ -13,8 +13,7 @@ PAGES = {
             "pages/theory_value.py",
             title="Value function & D*",
             icon=":material/functions:",
-            url_path="theory",
-            default=True,
+            default=True,  # served at "/"
         ),
         st.Page(
             "pages/theory_losses.py",
@@ -27,6 +26,9 @@ PAGES = {
         st.Page("pages/lab_1d.py", title="1D lab", icon=":material/ssid_chart:", url_path="lab-1d"),
         st.Page(
             "pages/lab_2d.py", title="2D lab", icon=":material/scatter_plot:", url_path="lab-2d"
+        ),
+        st.Page(
+            "pages/train_images.py", title="Image GANs", icon=":material/image:", url_path="images"
         ),
     ],
     "Play": [

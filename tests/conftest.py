@@ -12,11 +12,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    """Start the app with `streamlit run` on a free loopback port; yield its URL."""
+def app_url(tmp_path_factory, mnist_root):
+    """Start the app with `streamlit run` on a free loopback port; yield its URL.
+
+    Image datasets come from the offline root, as a user's download would put them."""
     from tests.browser_helpers import streamlit_server
 
-    with streamlit_server(tmp_path_factory.mktemp("streamlit") / "server.log") as url:
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    with streamlit_server(log, env={"GANCORE_DATA": str(mnist_root)}) as url:
         yield url
 
 

@@ -12,17 +12,25 @@ PAGES = [
     ("losses", "G losses & Wasserstein", "losses"),
     ("lab-1d", "1D lab", "lab-1d"),
     ("lab-2d", "2D lab", "lab-2d"),
+    ("images", "Image GANs", "images"),
+    ("generate", "Generate", "generate"),
 ]
 
 
 @pytest.mark.parametrize(("path", "title", "shot"), PAGES)
 def test_every_page_loads_without_an_exception(page, app_url, path, title, shot):
-    page.goto(f"{app_url}/{path}")
+    # Through the sidebar, as a visitor would; a fresh server knows its pages only after its
+    # first script run, so a deep link as the very first request lands on the main page.
+    page.goto(f"{app_url}/")
     settle(page)
-    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(title).click()
+    page.wait_for_url(f"{app_url}/{path}")
+    settle(page)
+    page.wait_for_selector(
+        '.js-plotly-plot, [data-testid="stImage"], [data-testid="stAlert"]', timeout=60_000
+    )
     assert not exceptions(page)
     assert page.locator('[data-testid="stSidebarNav"]').get_by_text(title).count() == 1
-    assert page.locator(".js-plotly-plot").count() >= 1
     screenshot(page, f"page-{shot}")
 
 
@@ -55,11 +63,12 @@ def test_a_2d_run_updates_live_in_the_browser(page, app_url):
         .locator('[data-testid="stMetricValue"]')
     )
     seen = []
-    for _ in range(12):
+    for _ in range(16):
         page.wait_for_timeout(500)
         seen.append(int(step.inner_text().replace(",", "")))
     assert seen == sorted(seen), seen
-    assert len(set(seen)) >= 4, f"the run should redraw several times in 6 s: {seen}"
+    # The rate itself is a benchmark (lab_refresh); here: it keeps redrawing on its own.
+    assert len(set(seen)) >= 3, f"the run should redraw several times in 8 s: {seen}"
     assert not exceptions(page)
     assert page.locator(".js-plotly-plot").count() >= 1
     page.get_by_role("button", name="Pause").click()
