@@ -167,16 +167,12 @@ def draw(lab: ImageLab) -> None:
     done = min(step / lab.target_steps, 1.0)
     batch = trainer.config.batch_size
     ips = lab.steps_per_second * batch * trainer.config.d_steps
-    left = (
-        (lab.target_steps - step) / lab.steps_per_second
-        if lab.steps_per_second and step < lab.target_steps
-        else 0
-    )
     status = "Training…" if lab.running else ("Paused." if step else "Press Train, or Step.")
-    st.progress(
-        done,
-        text=f"{status} step {step:,} of {lab.target_steps:,} · {ips:,.0f} real images/s · about {left:,.0f} s left",
-    )
+    text = f"{status} step {step:,} of {lab.target_steps:,}"
+    if lab.steps_per_second:
+        left = max(lab.target_steps - step, 0) / lab.steps_per_second
+        text += f" · {ips:,.0f} real images/s · about {left:,.0f} s left"
+    st.progress(done, text=text)
     if lab.error:
         st.error(lab.error)
     c_grid, c_num = st.columns([2.2, 1])
