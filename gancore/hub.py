@@ -355,3 +355,20 @@ def extract_checkpoint_zip(data: bytes, dest: str | Path) -> Path:
         except (zipfile.BadZipFile, zlib.error, EOFError) as err:
             raise CheckpointError(f"the zip is damaged ({err})", reason="corrupt") from None
     return dest
+
+
+def checkpoint_zip_bytes(name: str, **save_kwargs) -> bytes:
+    """``save_checkpoint(**save_kwargs)`` into a folder ``name`` inside a zip: a download."""
+    import io
+    import tempfile
+    import zipfile
+
+    from gancore.checkpoint import save_checkpoint
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = save_checkpoint(Path(tmp) / name, **save_kwargs)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted(folder.iterdir()):
+                zf.write(path, f"{name}/{path.name}")
+    return buf.getvalue()

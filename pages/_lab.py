@@ -12,11 +12,9 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 import time
-import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,6 +22,7 @@ import streamlit as st
 import torch
 
 from gancore import metrics, probes
+from gancore.hub import checkpoint_zip_bytes
 from gancore.losses import LOSSES
 from gancore.presets import build_from_preset, list_presets, resolve_preset
 from gancore.toy import ToyDistribution, toy_names
@@ -199,9 +198,19 @@ def points_ui(key: str) -> np.ndarray | None:
     return rescale_points(points)
 
 
-def transport_ui(key: str, lab: Lab) -> None:
-    """Play / pause, single steps, reset, and speed."""
-    cols = st.columns([1.3, 1, 1, 1, 1, 2.4])
+def transport_ui(
+    key: str,
+    lab: Any,
+    reset: Callable[[], Any],
+    *,
+    step_sizes: tuple[int, ...] = (1, 10, 100),
+    extra: Callable[[Any], None] | None = None,
+) -> None:
+    """Train / Pause, single steps, Reset (``reset()`` builds the fresh run), and ``extra``.
+
+    ``lab`` is any run with ``trainer``, ``running`` and ``error`` (toy or image).
+    """
+    cols = st.columns([1.3] + [1] * (len(step_sizes) + 1) + [2.4])
     if lab.running:
         if cols[0].button(
             "Pause", icon=":material/pause:", key=f"{key}_pause", type="primary", width="stretch"
@@ -214,28 +223,26 @@ def transport_ui(key: str, lab: Lab) -> None:
         key=f"{key}_play",
         type="primary",
         width="stretch",
-        disabled=lab.error is not None and lab.trainer.step_count == 0,
     ):
-        lab.error = None
-        lab.running = True
+        lab.error, lab.running = None, True
         st.rerun()
-    if cols[1].button(
-        "Step", key=f"{key}_step", width="stretch", help="one round: k D steps, then G"
-    ):
-        lab.error = None
-        advance(lab, steps=1)
-    if cols[2].button("Step ×10", key=f"{key}_step10", width="stretch"):
-        lab.error = None
-        advance(lab, steps=10)
-    if cols[3].button("Step ×100", key=f"{key}_step100", width="stretch"):
-        lab.error = None
-        advance(lab, steps=100)
-    if cols[4].button(
+    for col, n in zip(cols[1:], step_sizes, strict=False):
+        label, suffix = ("Step", "") if n == 1 else (f"Step ×{n}", str(n))
+        if col.button(label, key=f"{key}_step{suffix}", width="stretch", help="k D steps, then G"):
+            lab.error = None
+            advance(lab, steps=n)
+    if cols[len(step_sizes) + 1].button(
         "Reset", key=f"{key}_reset", width="stretch", help="fresh models, same settings"
     ):
-        st.session_state[key] = new_lab(lab.preset, lab.name)
+        st.session_state[key] = reset()
         st.rerun()
-    cols[5].slider(
+    if extra is not None:
+        with cols[-1]:
+            extra(lab)
+
+
+def speed_ui(key: str) -> None:
+    st.slider(
         "steps per refresh (at most)",
         1,
         500,
@@ -244,6 +251,40 @@ def transport_ui(key: str, lab: Lab) -> None:
         help=f"Each refresh ({1 / REFRESH_SECONDS:.0f} per second) trains for at most "
         f"{TRAIN_SLICE_SECONDS:.2f} s or this many rounds, whichever comes first.",
     )
+
+
+def live_loop(
+    key: str,
+    running: bool,
+    draw: Callable[[Any], None],
+    *,
+    refresh: float = REFRESH_SECONDS,
+    slice_seconds: float = TRAIN_SLICE_SECONDS,
+    max_steps: Callable[[Any], int] | None = None,
+    threads: int = 1,
+) -> None:
+    """The live part of a lab: a fragment that trains a time slice, then redraws, ``refresh``
+    times a second while running. A run that stops itself (diverged, or reached
+    ``max_steps``) reruns the whole page, which turns the timer off."""
+
+    @st.fragment(run_every=refresh if running else None)
+    def live() -> None:
+        lab = st.session_state[key]
+        configure_torch(threads)
+        if lab.running:
+            limit = (
+                int(st.session_state.get(f"{key}_speed", 100))
+                if max_steps is None
+                else max_steps(lab)
+            )
+            if limit > 0:
+                advance(lab, seconds=slice_seconds, steps=limit)
+            if limit <= 0 or not lab.running:
+                lab.running = False
+                st.rerun(scope="app")
+        draw(lab)
+
+    live()
 
 
 def hyperparameters_ui(key: str, lab: Lab) -> None:
@@ -405,7 +446,6 @@ def export_ui(key: str, lab: Lab) -> None:
 def checkpoint_zip(lab: Lab) -> bytes:
     """The run saved with gancore.checkpoint (config.json, weights, card, sample) as zip bytes."""
     from gancore import render
-    from gancore.checkpoint import save_checkpoint
     from gancore.runs import toy_quality
 
     trainer = lab.trainer
@@ -421,17 +461,10 @@ def checkpoint_zip(lab: Lab) -> bytes:
         "command": f"trained in the gancore app's lab from preset {lab.name!r}",
     }
     png = render.to_png(render.scatter(fakes[:1000], real=lab.real_shown, bounds=lab.dist.bounds))
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / f"gancore-{lab.name}"
-        save_checkpoint(
-            folder,
-            generator=trainer.ema_generator or trainer.generator,
-            discriminator=trainer.discriminator,
-            config=config,
-            sample_png=png,
-        )
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-            for path in sorted(folder.iterdir()):
-                zf.write(path, f"{folder.name}/{path.name}")
-    return buf.getvalue()
+    return checkpoint_zip_bytes(
+        f"gancore-{lab.name}",
+        generator=trainer.ema_generator or trainer.generator,
+        discriminator=trainer.discriminator,
+        config=config,
+        sample_png=png,
+    )

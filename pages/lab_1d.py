@@ -9,15 +9,14 @@ from gancore import probes, theory
 from gancore.plots import lab as lplots
 from pages._lab import (
     N_METRIC,
-    REFRESH_SECONDS,
-    TRAIN_SLICE_SECONDS,
     Lab,
-    advance,
-    configure_torch,
     export_ui,
     hyperparameters_ui,
+    live_loop,
+    new_lab,
     record_timeline,
     setup_ui,
+    speed_ui,
     status_line,
     transport_ui,
 )
@@ -36,7 +35,7 @@ st.markdown(
 )
 
 lab = setup_ui(KEY, 1, "1d-classic")
-transport_ui(KEY, lab)
+transport_ui(KEY, lab, lambda: new_lab(lab.preset, lab.name), extra=lambda _: speed_ui(KEY))
 hyperparameters_ui(KEY, lab)
 
 
@@ -109,17 +108,4 @@ def _draw(lab: Lab) -> None:
     export_ui(KEY, lab)
 
 
-@st.fragment(run_every=REFRESH_SECONDS if lab.running else None)
-def live() -> None:
-    lab = st.session_state[KEY]
-    configure_torch()
-    if lab.running:
-        advance(
-            lab, seconds=TRAIN_SLICE_SECONDS, steps=int(st.session_state.get(f"{KEY}_speed", 100))
-        )
-        if not lab.running:
-            st.rerun(scope="app")
-    _draw(lab)
-
-
-live()
+live_loop(KEY, lab.running, _draw)

@@ -9,15 +9,14 @@ from gancore.plots import lab as lplots
 from pages._lab import (
     N_METRIC,
     N_SHOWN,
-    REFRESH_SECONDS,
-    TRAIN_SLICE_SECONDS,
     Lab,
-    advance,
-    configure_torch,
     export_ui,
     hyperparameters_ui,
+    live_loop,
+    new_lab,
     record_timeline,
     setup_ui,
+    speed_ui,
     status_line,
     toy_metrics,
     transport_ui,
@@ -35,7 +34,7 @@ st.markdown(
 )
 
 lab = setup_ui(KEY, 2, "ring8")
-transport_ui(KEY, lab)
+transport_ui(KEY, lab, lambda: new_lab(lab.preset, lab.name), extra=lambda _: speed_ui(KEY))
 layers = st.pills(
     "layers",
     lplots.LAYERS_2D,
@@ -153,17 +152,4 @@ def _draw(lab: Lab, layers: list[str]) -> None:
     export_ui(KEY, lab)
 
 
-@st.fragment(run_every=REFRESH_SECONDS if lab.running else None)
-def live() -> None:
-    lab = st.session_state[KEY]
-    configure_torch()
-    if lab.running:
-        advance(
-            lab, seconds=TRAIN_SLICE_SECONDS, steps=int(st.session_state.get(f"{KEY}_speed", 100))
-        )
-        if not lab.running:  # it diverged: redraw the whole page to stop the timer
-            st.rerun(scope="app")
-    _draw(lab, layers or [])
-
-
-live()
+live_loop(KEY, lab.running, lambda lab: _draw(lab, layers or []))

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 import time
-import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,14 +14,14 @@ import streamlit as st
 import torch
 
 from gancore import render
-from gancore.checkpoint import save_checkpoint
 from gancore.data import DatasetUnavailableError
+from gancore.hub import checkpoint_zip_bytes
 from gancore.image_presets import build_image_run, list_image_presets, resolve_image_preset
 from gancore.plots import base_layout
 from gancore.plots import lab as lplots
 from gancore.probes import evaluating
 from gancore.train import Trainer
-from pages._lab import advance, configure_torch, hyperparameters_ui
+from pages._lab import configure_torch, hyperparameters_ui, live_loop, transport_ui
 
 KEY = "imglab"
 REFRESH_SECONDS = 1.0  # image steps are heavier than toy ones: redraw once a second
@@ -105,40 +102,9 @@ def setup() -> ImageLab | None:
     return lab
 
 
-def transport(lab: ImageLab) -> None:
-    cols = st.columns([1.3, 1, 1, 1, 2.2])
-    if lab.running:
-        if cols[0].button(
-            "Pause", icon=":material/pause:", key=f"{KEY}_pause", type="primary", width="stretch"
-        ):
-            lab.running = False
-            st.rerun()
-    elif cols[0].button(
-        "Resume" if lab.trainer.step_count else "Train",
-        icon=":material/play_arrow:",
-        key=f"{KEY}_play",
-        type="primary",
-        width="stretch",
-    ):
-        lab.error, lab.running = None, True
-        st.rerun()
-    if cols[1].button(
-        "Step", key=f"{KEY}_step", width="stretch", help="one round: k D steps, then G"
-    ):
-        lab.error = None
-        advance(lab, steps=1)
-    if cols[2].button("Step ×10", key=f"{KEY}_step10", width="stretch"):
-        lab.error = None
-        advance(lab, steps=10)
-    if cols[3].button(
-        "Reset", key=f"{KEY}_reset", width="stretch", help="fresh models, same settings"
-    ):
-        st.session_state[KEY] = new_image_lab(lab.preset, lab.name)
-        st.rerun()
+def _target_ui(lab: ImageLab) -> None:
     lab.target_steps = int(
-        cols[4].number_input(
-            "steps to train", 10, 1_000_000, lab.target_steps, 100, key=f"{KEY}_target"
-        )
+        st.number_input("steps to train", 10, 1_000_000, lab.target_steps, 100, key=f"{KEY}_target")
     )
 
 
@@ -316,20 +282,13 @@ def _checkpoint_zip(lab: ImageLab) -> bytes:
     png = render.to_png(
         render.image_grid(grid, nrow=GRID_PER_CLASS if trainer.num_classes else None)
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / f"gancore-{lab.name}"
-        save_checkpoint(
-            folder,
-            generator=trainer.ema_generator or trainer.generator,
-            discriminator=trainer.discriminator,
-            config=config,
-            sample_png=png,
-        )
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-            for path in sorted(folder.iterdir()):
-                zf.write(path, f"{folder.name}/{path.name}")
-    return buf.getvalue()
+    return checkpoint_zip_bytes(
+        f"gancore-{lab.name}",
+        generator=trainer.ema_generator or trainer.generator,
+        discriminator=trainer.discriminator,
+        config=config,
+        sample_png=png,
+    )
 
 
 st.title("Train an image GAN")
@@ -342,25 +301,20 @@ st.markdown(
 lab = setup()
 if lab is None:
     st.stop()
-transport(lab)
+transport_ui(
+    KEY, lab, lambda: new_image_lab(lab.preset, lab.name), step_sizes=(1, 10), extra=_target_ui
+)
 hyperparameters_ui(KEY, lab)
 
 
-@st.fragment(run_every=REFRESH_SECONDS if lab.running else None)
-def live() -> None:
-    lab = st.session_state[KEY]
-    _threads()
-    if lab.running:
-        remaining = max(lab.target_steps - lab.trainer.step_count, 0)
-        if remaining == 0:
-            lab.running = False
-            st.rerun(scope="app")
-        advance(lab, seconds=TRAIN_SLICE_SECONDS, steps=remaining)
-        if not lab.running:
-            st.rerun(scope="app")
-    draw(lab)
-
-
-live()
+live_loop(
+    KEY,
+    lab.running,
+    draw,
+    refresh=REFRESH_SECONDS,
+    slice_seconds=TRAIN_SLICE_SECONDS,
+    max_steps=lambda lab: lab.target_steps - lab.trainer.step_count,
+    threads=os.cpu_count() or 1,
+)
 label_check(lab)
 export(lab)
