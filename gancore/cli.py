@@ -45,16 +45,32 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # noqa: BLE001 - the one place every failure becomes a message
         if args.debug:
             raise
-        print(f"gancore {args.command}: {_message(err)}", file=sys.stderr)
+        rank = os.environ.get("RANK", "0") if os.environ.get("WORLD_SIZE", "1") != "1" else "0"
+        who = f"gancore {args.command}" + (f" (rank {rank})" if rank != "0" else "")
+        message = _message(err)
+        if rank != "0" and _peer_failed(err):
+            message = "stopped because another rank failed; its message says why."
+        print(f"{who}: {message}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _peer_failed(err: Exception) -> bool:
+    """A collective broke because the process at the other end exited (gloo / NCCL wording)."""
+    import torch.distributed as dist
+
+    text = str(err).lower()
+    return isinstance(err, dist.DistError) or (
+        isinstance(err, RuntimeError) and ("closed by peer" in text or "connection reset" in text)
+    )
 
 
 def _message(err: Exception) -> str:
     from gancore.checkpoint import CheckpointError
+    from gancore.data import DatasetUnavailableError
     from gancore.train import DivergedError
 
     text = " ".join(str(err).split()) or type(err).__name__
-    if isinstance(err, (UserError, CheckpointError, ValueError)):
+    if isinstance(err, (UserError, CheckpointError, ValueError, DatasetUnavailableError)):
         return text
     if isinstance(err, DivergedError):
         return f"{text} Nothing was lost: the last good state was saved. Lower the learning rates or change the loss, then --resume."
@@ -131,12 +147,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_presets(args, argv) -> int:
+    from gancore.image_presets import list_image_presets, resolve_image_preset
     from gancore.presets import list_presets, resolve_preset
 
     if args.json:
-        print(json.dumps({n: resolve_preset(n) for n in list_presets()}, indent=2))
+        everything = {n: resolve_preset(n) for n in list_presets()}
+        everything.update({n: resolve_image_preset(n) for n in list_image_presets()})
+        print(json.dumps(everything, indent=2))
         return 0
-    names = list_presets()
+    names = {**list_presets(), **list_image_presets()}
     width = max(map(len, names))
     for name, description in names.items():
         print(f"{name:<{width}}  {description}")
@@ -144,9 +163,8 @@ def cmd_presets(args, argv) -> int:
 
 
 def cmd_train(args, argv) -> int:
-    from gancore import runs
+    from gancore import distributed, runs
 
-    _torch_threads()
     if args.max_steps is None and args.max_seconds is None:
         raise UserError(
             "give --max-steps N, --max-seconds S or both, so the run knows when to stop."
@@ -157,43 +175,79 @@ def cmd_train(args, argv) -> int:
         raise UserError(f"--max-seconds must be in (0, 2592000], got {args.max_seconds}.")
     if args.data_root is not None:
         os.environ["GANCORE_DATA"] = str(args.data_root)
-    device = _device(args.device)
-    command = "python -m gancore " + shlex.join(argv)
-    if args.resume:
-        if args.overrides or args.seed is not None:
-            raise UserError("--resume continues a run exactly as it was: drop --set and --seed.")
-        run = runs.resume(args.resume, out=args.out, device=device)
-        print(f"resuming {args.resume} at step {run.trainer.step_count}", file=sys.stderr)
-    else:
-        if not args.preset:
-            raise UserError(
-                "name a preset (see `python -m gancore presets`) or a JSON config file."
+    if args.resume and (args.overrides or args.seed is not None):
+        raise UserError("--resume continues a run exactly as it was: drop --set and --seed.")
+    if not args.resume and not args.preset:
+        raise UserError("name a preset (see `python -m gancore presets`) or a JSON config file.")
+    preset = None if args.resume else _load_preset_arg(args.preset)
+    ctx = distributed.init(args.device)  # None unless started by torchrun with 2+ processes
+    try:
+        device = str(ctx.device) if ctx else _device(args.device)
+        command = "python -m gancore " + shlex.join(argv)
+        if ctx is not None:
+            command = f"torchrun --nproc_per_node={ctx.world_size} -m gancore " + shlex.join(argv)
+        if args.resume:
+            run = runs.resume(
+                args.resume, out=args.out, device=device, data_root=args.data_root, dist=ctx
             )
-        preset = _load_preset_arg(args.preset)
-        name = args.preset if isinstance(preset, str) else Path(args.preset).stem
-        out = args.out or Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
-        run = runs.start(
-            preset, out, seed=args.seed, overrides=args.overrides, device=device, command=command
-        )
-    stop = _stop_on_signals(run.trainer)
-    bar = _Bar(args.max_steps, run.trainer.step_count)
+            if run.is_main:
+                print(f"resuming {args.resume} at step {run.trainer.step_count}", file=sys.stderr)
+        else:
+            name = args.preset if isinstance(preset, str) else Path(args.preset).stem
+            out = args.out or Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+            run = runs.start(
+                preset,
+                out,
+                seed=args.seed,
+                overrides=args.overrides,
+                device=device,
+                command=command,
+                data_root=args.data_root,
+                dist=ctx,
+            )
+        _torch_threads(run.kind)
+        return _train(run, args)
+    finally:
+        distributed.teardown()
+
+
+def _train(run, args) -> int:
+    from gancore import distributed, runs
+
+    stop = _stop_on_signals(run)
+    bar = _Bar(args.max_steps, run) if run.is_main else None
     try:
         runs.train(
             run,
             max_steps=args.max_steps,
             max_seconds=args.max_seconds,
             save_every=args.save_every,
-            on_progress=bar.update_from,
+            on_progress=bar.update_from if bar else None,
         )
     finally:
-        bar.close()
-    quality = runs.evaluate(run)
-    print(json.dumps({"out": str(run.out), "step": run.trainer.step_count, **quality}, indent=2))
-    if stop.signal:
-        print(
-            f"gancore train: stopped by {stop.signal}; saved in {run.out}, continue with --resume {run.out}",
-            file=sys.stderr,
+        if bar:
+            bar.close()
+    result = {"out": str(run.out), "step": run.trainer.step_count}
+    if run.dist is not None:
+        ctx, G = run.dist, run.trainer.ema_generator or run.trainer.generator
+        drift = distributed.replica_drift([G, run.trainer.discriminator], ctx)
+        # one write per line: the ranks share the launcher's stderr
+        sys.stderr.write(
+            f"gancore train: rank {ctx.rank} of {ctx.world_size}: generator parameters sha256 "
+            f"{distributed.parameter_digest(G)}\n"
         )
+        if drift != 0:
+            raise RuntimeError(f"the ranks' weights drifted apart (max |difference| {drift:.3g})")
+        result.update(world_size=ctx.world_size, replica_drift=drift)
+    if run.is_main:
+        report = run.report if run.kind == "image" else runs.evaluate(run)
+        print(json.dumps({**result, **report}, indent=2))
+    if stop.signal:
+        if run.is_main:
+            print(
+                f"gancore train: stopped by {stop.signal}; saved in {run.out}, continue with --resume {run.out}",
+                file=sys.stderr,
+            )
         return EXIT_INTERRUPTED
     return 0
 
@@ -202,13 +256,13 @@ def cmd_sample(args, argv) -> int:
     from gancore import render
     from gancore.hub import load_checkpoint
 
-    _torch_threads()
     if not 1 <= args.n <= 100_000:
         raise UserError(f"-n must be between 1 and 100000, got {args.n}.")
     suffix = args.out.suffix.lower()
     if suffix not in (".npz", ".png"):
         raise UserError(f"--out must end in .npz or .png, got {args.out.name!r}.")
     loaded = load_checkpoint(args.source, revision=args.revision)
+    _torch_threads(loaded.kind)
     if (args.label is not None or args.labels) and not loaded.num_classes:
         raise UserError(f"{args.source} is unconditional: it takes no --label/--labels.")
     labels = args.label if args.label is not None else None
@@ -221,7 +275,10 @@ def cmd_sample(args, argv) -> int:
             arrays["labels"] = labels.astype(np.int64)
         np.savez(args.out, **arrays)
     elif loaded.kind == "image":
-        nrow = loaded.num_classes if labels is not None and args.label is None else None
+        if labels is not None and args.label is None:  # one row per class
+            samples, nrow = _rows_by_label(samples, labels, loaded.num_classes)
+        else:
+            nrow = None
         render.image_grid(samples, nrow=nrow).save(args.out)
     else:
         render.scatter(samples).save(args.out)
@@ -234,16 +291,21 @@ def cmd_eval(args, argv) -> int:
     from gancore.hub import load_checkpoint
     from gancore.toy import get_toy
 
-    _torch_threads()
     if not 10 <= args.n <= 100_000:
         raise UserError(f"--n must be between 10 and 100000, got {args.n}.")
     loaded = load_checkpoint(args.source, revision=args.revision)
-    if loaded.kind != "toy":
-        raise UserError(
-            "image checkpoints are evaluated with classifier features, which this version does "
-            "not ship yet; `eval` supports toy checkpoints."
-        )
+    _torch_threads(loaded.kind)
     data = {k: v for k, v in loaded.config["data"].items() if k != "class_names"}
+    if loaded.kind == "image":
+        from gancore.image_presets import open_preset_data
+
+        preset = {"data": data, "model": loaded.config["model"], "train": {"seed": 0}}
+        source = open_preset_data(preset, root=args.data_root)
+        fakes = loaded.sample(args.n, seed=runs.EVAL_SEED)
+        report = {"source": loaded.source, "samples": args.n, **runs.pixel_stats(fakes, source)}
+        report["training_metrics"] = loaded.config.get("metrics", {})
+        print(json.dumps(report, indent=2))
+        return 0
     dist = get_toy(data.pop("name"), **data)
     fakes = loaded.sample(args.n, seed=runs.EVAL_SEED).astype(np.float64)
     print(json.dumps({"source": loaded.source, **runs.toy_quality(fakes, dist)}, indent=2))
@@ -262,9 +324,10 @@ def cmd_push(args, argv) -> int:
 
 
 def _load_preset_arg(text: str):
+    from gancore.image_presets import IMAGE_PRESETS
     from gancore.presets import PRESETS
 
-    if text in PRESETS:
+    if text in PRESETS or text in IMAGE_PRESETS:
         return text
     path = Path(text)
     if path.suffix.lower() == ".json" or path.exists():
@@ -279,7 +342,7 @@ def _load_preset_arg(text: str):
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             raise UserError(f"{path} is not valid JSON ({err}).") from None
     raise UserError(
-        f"no preset named {text!r}; choose one of {', '.join(PRESETS)} or give a JSON config file."
+        f"no preset named {text!r}; choose one of {', '.join([*PRESETS, *IMAGE_PRESETS])} or give a JSON config file."
     )
 
 
@@ -293,25 +356,44 @@ def _device(choice: str) -> str:
     return choice
 
 
-def _torch_threads() -> None:
-    """Small models run fastest on one thread; GANCORE_TORCH_THREADS overrides."""
+def _torch_threads(kind: str) -> None:
+    """Toy models run fastest on one thread, convolutions use every core (torch's default);
+    GANCORE_TORCH_THREADS overrides both."""
     import torch
 
     threads = os.environ.get("GANCORE_TORCH_THREADS")
-    torch.set_num_threads(max(1, int(threads)) if threads else 1)
+    if threads:
+        try:
+            torch.set_num_threads(max(1, int(threads)))
+        except ValueError:
+            raise UserError(f"GANCORE_TORCH_THREADS must be an integer, got {threads!r}.") from None
+    elif kind == "toy":
+        torch.set_num_threads(1)
+
+
+def _rows_by_label(samples: np.ndarray, labels: np.ndarray, classes: int):
+    """Reorder samples into one row per class, padding short rows with blank (white) cells."""
+    width = max(1, int(np.bincount(labels, minlength=classes).max()))
+    rows = []
+    for c in range(classes):
+        mine = samples[labels == c]
+        if len(mine):
+            pad = np.ones((width - len(mine), *samples.shape[1:]), dtype=samples.dtype)
+            rows.append(np.concatenate([mine, pad]))
+    return np.concatenate(rows), width
 
 
 class _Stop:
     signal: str | None = None
 
 
-def _stop_on_signals(trainer) -> _Stop:
+def _stop_on_signals(run) -> _Stop:
     """SIGINT / SIGTERM: finish the current step, save, and exit, rather than die mid-write."""
     stop = _Stop()
 
     def handler(signum, frame):
         stop.signal = signal.Signals(signum).name
-        trainer.request_stop()
+        run.request_stop()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, handler)
@@ -319,23 +401,29 @@ def _stop_on_signals(trainer) -> _Stop:
 
 
 class _Bar:
-    def __init__(self, total: int | None, initial: int) -> None:
+    """tqdm over steps (toy runs) or images (image runs: the rate reads images/s)."""
+
+    def __init__(self, max_steps: int | None, run) -> None:
         from tqdm import tqdm
 
+        self.per_step = run.images_per_step if run.kind == "image" else 1
+        step = run.trainer.step_count
         self.tqdm = tqdm(
-            total=total,
-            initial=initial,
-            unit="step",
+            total=None if max_steps is None else max_steps * self.per_step,
+            initial=step * self.per_step,
+            unit="img" if run.kind == "image" else "step",
+            unit_scale=run.kind == "image",
             dynamic_ncols=True,
             disable=None,
             file=sys.stderr,
         )
 
     def update_from(self, m: dict[str, float]) -> None:
-        self.tqdm.update(1)
+        self.tqdm.update(self.per_step)
         if int(m["step"]) % 25 == 0:
+            extra = {"step": int(m["step"])} if self.per_step > 1 else {}
             self.tqdm.set_postfix(
-                d_loss=f"{m['d_loss']:.3f}", g_loss=f"{m['g_loss']:.3f}", refresh=False
+                **extra, d_loss=f"{m['d_loss']:.3f}", g_loss=f"{m['g_loss']:.3f}", refresh=False
             )
 
     def close(self) -> None:

@@ -2,30 +2,43 @@
 
 The Trainer owns the loop; this module owns what surrounds it on disk: periodic atomic
 checkpoints (so a run killed with -9 resumes from the last one), the model card's metrics
-and sample picture, and resuming bit-exactly from a folder.
+and sample picture, and resuming bit-exactly from a folder. Toy runs (kind "toy") and image
+runs (kind "image", DCGAN family) share the flow; image runs may span several processes
+started by torchrun (see gancore.distributed), in which case only rank 0 writes.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from gancore import metrics, render
+from gancore import distributed, metrics, render
 from gancore.checkpoint import save_checkpoint
+from gancore.data import ImageSource
+from gancore.distributed import DistContext
 from gancore.hub import load_checkpoint
-from gancore.presets import build_from_preset, resolve_preset
+from gancore.image_presets import IMAGE_PRESETS, build_image_run, resolve_image_preset
+from gancore.presets import PRESETS, build_from_preset, resolve_preset
 from gancore.toy import ToyDistribution
 from gancore.train import Trainer
 from gancore.training_state import load_training_state
 
 EVAL_SAMPLES = 2500
 EVAL_SEED = 1234
+GRID_COLUMNS = 8  # sample picture: 8 x 8, or one row of 8 per class (at most MAX_GRID_ROWS)
+MAX_GRID_ROWS = 20
+PIXEL_SAMPLES = 256  # fakes and reals behind the cheap pixel statistics
+LOSS_WINDOW = 50  # steps the reported losses are averaged over
+
+# The hook for image quality metrics (FID-like scores, label accuracy, ...):
+# fn(fakes (N, C, H, W) float32 in [-1, 1], their labels (N,) int64 or None, the run's data)
+ImageMetrics = Callable[[np.ndarray, np.ndarray | None, ImageSource], dict[str, Any]]
 
 
 @dataclass
@@ -34,9 +47,65 @@ class Run:
 
     preset: dict[str, Any]
     trainer: Trainer
-    data: Any  # the toy distribution (or, for images, the dataset description)
+    data: Any  # ToyDistribution (toy runs) or ImageSource (image runs)
     out: Path
     command: str = ""
+    dist: DistContext | None = None  # set when this process is one rank of a torchrun job
+    image_metrics: ImageMetrics | None = None  # image runs: extra quality numbers at save
+    speed: dict[str, float] = field(default_factory=dict)  # measured by train()
+    report: dict[str, float] = field(default_factory=dict)  # the metrics of the last save
+    _stop: bool = field(default=False, repr=False)
+
+    @property
+    def kind(self) -> str:
+        return self.preset["kind"]
+
+    @property
+    def is_main(self) -> bool:
+        """True on the process that prints and writes (rank 0, or the only one)."""
+        return self.dist is None or self.dist.is_main
+
+    @property
+    def images_per_step(self) -> int:
+        """Real images one round consumes, over all ranks (batch x D steps x world size)."""
+        cfg = self.trainer.config
+        return cfg.batch_size * cfg.d_steps * (self.dist.world_size if self.dist else 1)
+
+    def request_stop(self) -> None:
+        """Stop after the current step (every rank stops at the same step); safe in a signal handler."""
+        self._stop = True
+        if self.dist is None:
+            self.trainer.request_stop()
+
+
+def preset_kind(preset: str | dict[str, Any]) -> str:
+    """'toy' or 'image' for a preset name or dict; ValueError naming the choices otherwise."""
+    if isinstance(preset, dict):
+        kind = preset.get("kind")
+        if kind not in ("toy", "image"):
+            raise ValueError(f"a preset's kind must be 'toy' or 'image', got {kind!r}")
+        return kind
+    if preset in IMAGE_PRESETS:
+        return "image"
+    if preset in PRESETS:
+        return "toy"
+    raise ValueError(
+        f"unknown preset {preset!r}; choose one of {sorted(PRESETS) + sorted(IMAGE_PRESETS)}"
+    )
+
+
+def _build_image(
+    preset: dict[str, Any], device: str, data_root: str | Path | None, dist: DistContext | None
+) -> tuple[Trainer, ImageSource]:
+    # each node's local rank 0 loads (and if need be downloads) the dataset before the others
+    with distributed.local_rank_zero_first(dist):
+        return build_image_run(
+            preset,
+            device=str(dist.device) if dist else device,
+            root=None if data_root is None else str(data_root),
+            rank=dist.rank if dist else 0,
+            world_size=dist.world_size if dist else 1,
+        )
 
 
 def start(
@@ -47,15 +116,40 @@ def start(
     overrides: list[str] | None = None,
     device: str = "cpu",
     command: str = "",
+    data_root: str | Path | None = None,
+    dist: DistContext | None = None,
 ) -> Run:
-    """A fresh run from a preset name or dict, with overrides and seed applied."""
-    resolved = resolve_preset(preset, seed=seed, overrides=overrides)
-    trainer, data = build_from_preset(resolved, device=device)
-    return Run(resolved, trainer, data, Path(out), command)
+    """A fresh run from a preset name or dict, with overrides and seed applied.
+
+    ``data_root``: where image datasets live (default: $GANCORE_DATA, else ~/.cache/gancore/data).
+    ``dist``: this process's place in a torchrun job (image runs only)."""
+    if preset_kind(preset) == "image":
+        resolved = resolve_image_preset(preset, seed=seed, overrides=overrides)
+        trainer, data = _build_image(resolved, device, data_root, dist)
+        if dist is not None:
+            distributed.prepare(trainer, dist)
+    else:
+        if dist is not None:
+            raise ValueError(
+                "several processes (torchrun) train image presets only; run toy presets in one process"
+            )
+        resolved = resolve_preset(preset, seed=seed, overrides=overrides)
+        trainer, data = build_from_preset(resolved, device=device)
+    return Run(resolved, trainer, data, Path(out), command, dist)
 
 
-def resume(folder: str | Path, *, out: str | Path | None = None, device: str = "cpu") -> Run:
-    """Continue the run saved in ``folder`` exactly where it stopped."""
+def resume(
+    folder: str | Path,
+    *,
+    out: str | Path | None = None,
+    device: str = "cpu",
+    data_root: str | Path | None = None,
+    dist: DistContext | None = None,
+) -> Run:
+    """Continue the run saved in ``folder`` exactly where it stopped.
+
+    In one process the continuation is bit-exact on the CPU. Across ranks, rank 0 continues
+    exactly and the others draw fresh noise derived from (seed, rank, step)."""
     folder = Path(folder)
     loaded = load_checkpoint(folder)
     preset = {
@@ -65,10 +159,24 @@ def resume(folder: str | Path, *, out: str | Path | None = None, device: str = "
         "model": loaded.config["model"],
         "train": loaded.config["train"],
     }
-    trainer, data = build_from_preset(preset, device=device)
-    trainer.load_state_dict(load_training_state(folder))
+    state = load_training_state(folder)
+    if preset["kind"] == "image":
+        trainer, data = _build_image(preset, device, data_root, dist)
+        if dist is not None and not dist.is_main:
+            noise = distributed.rank_noise_state(
+                dist, int(state["config"]["seed"]), int(state["step"]), trainer.device
+            )
+            state = {**state, "noise": noise}
+        trainer.load_state_dict(state)
+        if dist is not None:
+            distributed.prepare(trainer, dist)
+    else:
+        if dist is not None:
+            raise ValueError("several processes (torchrun) train image runs only")
+        trainer, data = build_from_preset(preset, device=device)
+        trainer.load_state_dict(state)
     return Run(
-        preset, trainer, data, Path(out) if out else folder, loaded.config.get("command", "")
+        preset, trainer, data, Path(out) if out else folder, loaded.config.get("command", ""), dist
     )
 
 
@@ -82,35 +190,65 @@ def train(
 ) -> None:
     """Train until ``max_steps`` (the total step count) or ``max_seconds`` of this call.
 
-    Saves atomically every ``save_every`` seconds and at the end, whatever stopped it.
-    """
+    Saves atomically every ``save_every`` seconds and at the end, whatever stopped it. Under
+    torchrun every rank stops at the same step (the stop decision is agreed each step) and
+    only rank 0 reports progress and saves."""
     if max_steps is None and max_seconds is None:
         raise ValueError("give max_steps, max_seconds or both")
     trainer = run.trainer
-    last_save = time.monotonic()
+    began = last_save = time.monotonic()
+    first_step, saving = trainer.step_count, 0.0
+
+    def measure() -> None:
+        elapsed = time.monotonic() - began - saving
+        steps = trainer.step_count - first_step
+        if steps and elapsed > 0:
+            run.speed = {
+                "steps_per_second": steps / elapsed,
+                "images_per_second": steps * run.images_per_step / elapsed,
+            }
+
+    def save_now(*, quality: bool) -> None:
+        nonlocal saving, last_save
+        t0 = time.monotonic()
+        measure()
+        save(run, quality=quality)
+        saving += time.monotonic() - t0
+        last_save = time.monotonic()
 
     def after_step(t: Trainer, m: dict[str, float]) -> None:
-        nonlocal last_save
-        if on_progress is not None:
+        if on_progress is not None and run.is_main:
             on_progress(m)
-        if time.monotonic() - last_save >= save_every:
-            save(run)
-            last_save = time.monotonic()
+        if run.dist is not None:
+            late = max_seconds is not None and time.monotonic() - began >= max_seconds
+            if distributed.any_rank(run._stop or late, run.dist):
+                t.request_stop()
+        if run.is_main and time.monotonic() - last_save >= save_every:
+            save_now(quality=False)
 
     trainer.add_callback("on_step_end", after_step)
     remaining = None if max_steps is None else max(0, max_steps - trainer.step_count)
     try:
-        trainer.run(steps=remaining, seconds=max_seconds)
+        if run.dist is None:
+            trainer.run(steps=remaining, seconds=max_seconds)
+        else:  # the time limit is agreed in after_step: each rank's own clock would disagree
+            trainer.run(steps=10**12 if remaining is None else remaining)
     finally:
         trainer._callbacks["on_step_end"].remove(after_step)
-        save(run)
+        save_now(quality=True)
 
 
-def evaluate(run: Run) -> dict[str, float]:
-    """Quality numbers of the run's current generator (the EMA one when enabled)."""
-    g = torch.Generator().manual_seed(EVAL_SEED)
-    fakes = run.trainer.sample(EVAL_SAMPLES, generator=g).numpy().astype(np.float64)
-    return toy_quality(fakes, run.data)
+def evaluate(run: Run, *, quality: bool = True) -> dict[str, float]:
+    """Numbers for the run's current generator (the EMA one when enabled).
+
+    Toy runs: mode coverage and grid divergences. Image runs: images/s, the losses
+    averaged over the last steps, pixel statistics of fakes vs reals, and whatever
+    ``run.image_metrics`` adds (only when ``quality``: it may be slow)."""
+    if run.kind == "toy":
+        g = torch.Generator().manual_seed(EVAL_SEED)
+        fakes = run.trainer.sample(EVAL_SAMPLES, generator=g).numpy().astype(np.float64)
+        return toy_quality(fakes, run.data)
+    return image_report(run, quality=quality)
 
 
 def toy_quality(fakes: np.ndarray, dist: ToyDistribution) -> dict[str, float]:
@@ -127,21 +265,93 @@ def toy_quality(fakes: np.ndarray, dist: ToyDistribution) -> dict[str, float]:
     return out
 
 
-def save(run: Run) -> Path:
-    """Write the checkpoint, its card (metrics, sample picture) and the training state."""
-    trainer, dist = run.trainer, run.data
-    quality = evaluate(run)
+def image_report(run: Run, *, quality: bool = True) -> dict[str, float]:
+    """Training speed, recent losses and pixel statistics of an image run (see evaluate)."""
+    t = run.trainer
+    out: dict[str, float] = {"images_seen": float(t.step_count * run.images_per_step)}
+    out.update(run.speed)
+    recent = t.history[-LOSS_WINDOW:]
+    for key in ("d_loss", "g_loss", "d_real", "d_fake", "wasserstein"):
+        values = [h[key] for h in recent if key in h]
+        if values:
+            out[key] = float(np.mean(values))
+    source: ImageSource = run.data
     g = torch.Generator().manual_seed(EVAL_SEED)
-    fakes = trainer.sample(1000, generator=g).numpy()
-    real = dist.sample(1000, torch.Generator().manual_seed(EVAL_SEED + 1)).numpy()
-    png = render.to_png(render.scatter(fakes, real=real, bounds=dist.bounds))
+    out.update(pixel_stats(t.sample(PIXEL_SAMPLES, generator=g).numpy(), source))
+    if quality and run.image_metrics is not None:
+        g = torch.Generator().manual_seed(EVAL_SEED)
+        y = None
+        if t.num_classes:
+            y = torch.arange(EVAL_SAMPLES) % t.num_classes
+        fakes = t.sample(EVAL_SAMPLES, generator=g, y=y).numpy()
+        labels = None if y is None else y.numpy().astype(np.int64)
+        out.update(run.image_metrics(fakes, labels, source))
+    return out
+
+
+def pixel_stats(fakes: np.ndarray, source: ImageSource) -> dict[str, float]:
+    """Mean and std of fake vs real pixels in [-1, 1]: a cheap check for blank or saturated G."""
+    n = min(len(fakes), len(source))
+    pick = np.sort(np.random.default_rng(EVAL_SEED).choice(len(source), n, replace=False))
+    real, _ = source.take(torch.from_numpy(pick))
+    return {
+        "pixel_mean_fake": float(fakes.mean()),
+        "pixel_mean_real": float(real.mean()),
+        "pixel_std_fake": float(fakes.std()),
+        "pixel_std_real": float(real.std()),
+    }
+
+
+@torch.no_grad()
+def sample_grid(trainer: Trainer, *, columns: int = GRID_COLUMNS, seed: int = EVAL_SEED):
+    """A PIL picture of fixed-noise samples: columns x columns, or for a conditional model
+    one row per class with the same latents in every row (what changes is the label)."""
+    model = trainer.ema_generator or trainer.generator
+    g = torch.Generator().manual_seed(seed)
+    classes = min(trainer.num_classes, MAX_GRID_ROWS)
+    rows = classes or columns
+    z = model.sample_latent(columns if classes else rows * columns, generator=g, device="cpu")
+    y = None
+    if classes:
+        z = z.repeat(classes, 1)
+        y = torch.arange(classes).repeat_interleave(columns).to(trainer.device)
+    was_training = model.training
+    model.eval()
+    try:
+        x = model(z.to(trainer.device), y).float().cpu().numpy()
+    finally:
+        model.train(was_training)
+    return render.image_grid(x, nrow=columns)
+
+
+def save(run: Run, *, quality: bool = True) -> Path | None:
+    """Write the checkpoint, its card (metrics, sample picture) and the training state.
+
+    Only rank 0 of a torchrun job writes (the others return None)."""
+    if not run.is_main:
+        return None
+    trainer = run.trainer
+    data = dict(run.preset["data"])
+    if run.kind == "toy":
+        dist_: ToyDistribution = run.data
+        report = evaluate(run)
+        g = torch.Generator().manual_seed(EVAL_SEED)
+        fakes = trainer.sample(1000, generator=g).numpy()
+        real = dist_.sample(1000, torch.Generator().manual_seed(EVAL_SEED + 1)).numpy()
+        png = render.to_png(render.scatter(fakes, real=real, bounds=dist_.bounds))
+    else:
+        report = image_report(run, quality=quality)
+        png = render.to_png(sample_grid(trainer))
+        if trainer.num_classes:
+            data["class_names"] = list(run.data.class_names)
+    run.report = {"step": trainer.step_count, **report}
     config = {
-        "kind": run.preset["kind"],
+        "kind": run.kind,
         "description": run.preset.get("description", ""),
         "model": run.preset["model"],
         "train": trainer.config.to_dict(),
-        "data": run.preset["data"],
-        "metrics": {"step": trainer.step_count, **quality},
+        "data": data,
+        "metrics": run.report,
         "command": run.command,
     }
     return save_checkpoint(
