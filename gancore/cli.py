@@ -301,8 +301,11 @@ def cmd_eval(args, argv) -> int:
 
         preset = {"data": data, "model": loaded.config["model"], "train": {"seed": 0}}
         source = open_preset_data(preset, root=args.data_root)
-        fakes = loaded.sample(args.n, seed=runs.EVAL_SEED)
+        labels = loaded.resolve_labels(args.n)  # conditional: every class in turn
+        fakes = loaded.sample(args.n, seed=runs.EVAL_SEED, labels=labels)
         report = {"source": loaded.source, "samples": args.n, **runs.pixel_stats(fakes, source)}
+        root = None if args.data_root is None else str(args.data_root)
+        report.update(runs.classifier_quality(fakes, labels, source.data.name, root))
         report["training_metrics"] = loaded.config.get("metrics", {})
         print(json.dumps(report, indent=2))
         return 0

@@ -30,6 +30,7 @@ from gancore.train import Trainer
 from gancore.training_state import load_training_state
 
 EVAL_SAMPLES = 2500
+CLASSIFIED_DATASETS = ("mnist", "fashion-mnist")  # a classifier for these is shipped
 EVAL_SEED = 1234
 GRID_COLUMNS = 8  # sample picture: 8 x 8, or one row of 8 per class (at most MAX_GRID_ROWS)
 MAX_GRID_ROWS = 20
@@ -135,7 +136,7 @@ def start(
             )
         resolved = resolve_preset(preset, seed=seed, overrides=overrides)
         trainer, data = build_from_preset(resolved, device=device)
-    return Run(resolved, trainer, data, Path(out), command, dist)
+    return _with_metrics(Run(resolved, trainer, data, Path(out), command, dist), data_root)
 
 
 def resume(
@@ -175,9 +176,35 @@ def resume(
             raise ValueError("several processes (torchrun) train image runs only")
         trainer, data = build_from_preset(preset, device=device)
         trainer.load_state_dict(state)
-    return Run(
+    run = Run(
         preset, trainer, data, Path(out) if out else folder, loaded.config.get("command", ""), dist
     )
+    return _with_metrics(run, data_root)
+
+
+def _with_metrics(run: Run, data_root: str | Path | None) -> Run:
+    """Image runs on a dataset with a shipped classifier get its quality numbers at each save."""
+    if run.kind == "image" and run.image_metrics is None:
+        root = None if data_root is None else str(data_root)
+        run.image_metrics = lambda f, y, s: classifier_quality(f, y, s.data.name, root)
+    return run
+
+
+def classifier_quality(
+    fakes: np.ndarray, labels: np.ndarray | None, dataset: str, data_root: str | None = None
+) -> dict[str, Any]:
+    """Frechet distance on the shipped classifier's features, label accuracy, class coverage,
+    precision and recall (gancore.metrics_image); {} for datasets without a classifier."""
+    from gancore import metrics_image
+
+    if dataset not in CLASSIFIED_DATASETS:
+        return {}
+    m = metrics_image.evaluate_images(fakes, dataset=dataset, labels=labels, data_root=data_root)
+    keep = (
+        "frechet_distance", "label_accuracy", "classes_covered", "num_classes",
+        "min_class_share", "precision", "recall", "n_real",
+    )  # fmt: skip
+    return {k: m[k] for k in keep if m.get(k) is not None}
 
 
 def train(
@@ -234,7 +261,7 @@ def train(
         else:  # the time limit is agreed in after_step: each rank's own clock would disagree
             trainer.run(steps=10**12 if remaining is None else remaining)
     finally:
-        trainer._callbacks["on_step_end"].remove(after_step)
+        trainer.remove_callback("on_step_end", after_step)
         save_now(quality=True)
 
 

@@ -34,6 +34,9 @@ class DataSource(Protocol):
     def load_state_dict(self, state: dict[str, Any]) -> None: ...
 
 
+MAX_HISTORY = 20_000  # rounds of metrics kept (and saved with the training state)
+
+
 class DivergedError(RuntimeError):
     """A step produced non-finite values; the trainer is back at the last good state."""
 
@@ -198,6 +201,8 @@ class Trainer:
         x, y = self.data.next_batch(n)
         if self.num_classes and y is None:
             raise ValueError("a conditional model needs labelled data, but the batch has y=None")
+        if not self.num_classes:
+            y = None  # labelled data is fine for an unconditional model: it just ignores them
         x = x.to(self.device, non_blocking=True)
         return x, (None if y is None else y.to(self.device, non_blocking=True))
 
@@ -285,6 +290,8 @@ class Trainer:
         if spec.wasserstein:
             metrics["wasserstein"] = metrics["d_real"] - metrics["d_fake"]
         self.history.append(metrics)
+        if len(self.history) > MAX_HISTORY:  # a long run must not grow without end
+            del self.history[: len(self.history) - MAX_HISTORY]
         self._snapshot()
         for fn in self._callbacks["on_step_end"]:
             fn(self, metrics)
@@ -345,6 +352,11 @@ class Trainer:
         if event not in self._callbacks:
             raise ValueError(f"unknown callback event {event!r}; choose one of {list(EVENTS)}")
         self._callbacks[event].append(fn)
+
+    def remove_callback(self, event: str, fn: Callable[[Trainer, dict[str, float]], None]) -> None:
+        """Stop calling fn on `event` (a no-op if it was not registered)."""
+        if fn in self._callbacks.get(event, []):
+            self._callbacks[event].remove(fn)
 
     def request_stop(self) -> None:
         """Ask a running `run()` to return after the current step (e.g. from a callback)."""

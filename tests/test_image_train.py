@@ -310,6 +310,11 @@ def test_cli_eval_and_single_label_sample_in_process(mnist_root, tmp_path, capsy
     assert report["samples"] == 40 and report["training_metrics"]["step"] == 2
     assert report["pixel_mean_real"] == pytest.approx(0.1307 * 2 - 1, abs=0.05)
     assert -1 <= report["pixel_mean_fake"] <= 1 and report["pixel_std_fake"] > 0
+    # quality on the shipped MNIST classifier's features: an untrained G is far from the data
+    assert report["frechet_distance"] > 50 and 0 <= report["label_accuracy"] <= 1
+    assert report["num_classes"] == 10 and 0 <= report["recall"] <= 1
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())["metrics"]
+    assert saved["frechet_distance"] > 50 and "label_accuracy" in saved
     npz = tmp_path / "three.npz"
     assert (
         cli.main(["sample", str(tmp_path / "run"), "-n", "9", "--label", "3", "--out", str(npz)])
