@@ -34,16 +34,19 @@ def _toy(description: str, data: dict, model: dict, train: dict) -> dict[str, An
 
 _RING_MODEL = dict(
     data_dim=2,
-    latent_dim=4,
+    latent_dim=2,  # the data is a 2D manifold: a 2D latent leaves G nothing to waste
     g_hidden_layers=3,
     g_width=128,
     d_hidden_layers=3,
     d_width=128,
-    activation="leaky_relu",
-    spectral_norm=True,
+    activation="tanh",  # smooth maps bend the latent plane onto the ring without tearing
+    spectral_norm=False,
 )
+# Tuned on ring8 and grid25 for 60 / 120 s on one CPU thread: hinge loss and an EMA of G reach
+# 8/8 modes and ~98% high-quality samples; batch 256 beats 512 there (more rounds in the time),
+# and spectral norm stalled the 2D latent. See BENCHMARKS.md for every seed.
 _RING_TRAIN = dict(
-    loss="non_saturating",
+    loss="hinge",
     batch_size=256,
     lr_g=1e-3,
     lr_d=1e-3,
@@ -54,7 +57,7 @@ _RING_TRAIN = dict(
 
 PRESETS: dict[str, dict[str, Any]] = {
     "ring8": _toy(
-        "8 Gaussians on a ring: non-saturating loss, spectral-norm D, generator EMA.",
+        "8 Gaussians on a ring: hinge loss, tanh MLPs, 2D latent, generator EMA.",
         {"name": "ring8"},
         _RING_MODEL,
         _RING_TRAIN,
@@ -62,7 +65,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "grid25": _toy(
         "25 Gaussians on a 5x5 grid: the hard mode-collapse benchmark.",
         {"name": "grid25"},
-        {**_RING_MODEL, "g_width": 256, "d_width": 256},
+        _RING_MODEL,
         _RING_TRAIN,
     ),
     "1d-classic": _toy(
@@ -92,11 +95,11 @@ PRESETS: dict[str, dict[str, Any]] = {
         _RING_MODEL,
         {**_RING_TRAIN, "loss": "least_squares"},
     ),
-    "toy-hinge": _toy(
-        "Ring of 8 with the hinge loss.",
+    "toy-nonsaturating": _toy(
+        "Ring of 8 with the non-saturating loss -log D(G(z)) of Goodfellow et al.",
         {"name": "ring8"},
         _RING_MODEL,
-        {**_RING_TRAIN, "loss": "hinge"},
+        {**_RING_TRAIN, "loss": "non_saturating"},
     ),
     "toy-wgan": _toy(
         "Ring of 8 with the original WGAN: weight clipping, RMSprop, 5 critic steps.",

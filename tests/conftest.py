@@ -7,8 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# The suite's models are tiny: one thread is fastest, and on a 2-core box two threads per
+# process thrash as soon as anything else runs (a browser, a server, a subprocess).
+torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

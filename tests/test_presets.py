@@ -27,7 +27,7 @@ def test_required_presets_exist_and_are_json():
         "1d-classic",
         "toy-minimax",
         "toy-lsgan",
-        "toy-hinge",
+        "toy-nonsaturating",
         "toy-wgan",
         "toy-wgan-gp",
     ):
@@ -39,9 +39,16 @@ def test_required_presets_exist_and_are_json():
     assert PRESETS["1d-classic"]["data"]["name"] == "gaussian"
     losses = {
         PRESETS[n]["train"]["loss"]
-        for n in ("toy-minimax", "toy-lsgan", "toy-hinge", "toy-wgan", "toy-wgan-gp")
+        for n in (
+            "ring8",
+            "toy-minimax",
+            "toy-lsgan",
+            "toy-nonsaturating",
+            "toy-wgan",
+            "toy-wgan-gp",
+        )
     }
-    assert losses == {"minimax", "least_squares", "hinge", "wgan", "wgan_gp"}
+    assert losses == {"hinge", "minimax", "least_squares", "non_saturating", "wgan", "wgan_gp"}
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
@@ -125,9 +132,10 @@ def test_library_never_imports_streamlit():
 
 def test_ring8_preset_learns_something_quickly():
     # a smoke check of the tuned preset; the real target (8/8 modes in 60 s) is a benchmark
-    torch.set_num_threads(2)
     trainer, dist = build_from_preset("ring8", seed=0)
-    trainer.run(steps=300)
-    x = trainer.sample(2000, generator=torch.Generator().manual_seed(0))
+    trainer.run(steps=400)
+    G = trainer.generator  # the live G: the EMA (decay 0.999) trails it by ~1000 rounds
+    with torch.no_grad():
+        x = G(G.sample_latent(2000, generator=torch.Generator().manual_seed(0)))
     m = mode_metrics(x, dist.modes, dist.mode_std)
-    assert m["modes_captured"] >= 2
+    assert m["modes_captured"] >= 4
