@@ -94,6 +94,8 @@ class TrainConfig:
     gp_lambda: float = 10.0  # wgan_gp only
     ema_decay: float = 0.0  # generator EMA; 0 = off
     max_grad_norm: float = 0.0  # 0 = no clipping
+    lr_decay_steps: int = 0  # 0 = constant learning rates
+    lr_decay_factor: float = 0.1  # lr multiplier reached after lr_decay_steps rounds
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -116,6 +118,8 @@ class TrainConfig:
         _check_number("gp_lambda", self.gp_lambda, 0.0, 1e4)
         _check_number("ema_decay", self.ema_decay, 0.0, 0.99999)
         _check_number("max_grad_norm", self.max_grad_norm, 0.0, 1e6)
+        _check_int("lr_decay_steps", self.lr_decay_steps, 0, 10**9)
+        _check_number("lr_decay_factor", self.lr_decay_factor, 0.0, 1.0, lo_open=True)
         _check_int("seed", self.seed, 0, 2**32 - 1)
 
     def to_dict(self) -> dict[str, Any]:
@@ -211,17 +215,44 @@ class Trainer:
             return None
         return torch.randint(self.num_classes, (n,), generator=self.noise, device=self.device)
 
+    def _apply_lr_decay(self) -> None:
+        # geometric from lr to lr * factor over lr_decay_steps rounds; a function of the step
+        # count alone, so a resumed run decays exactly as an uninterrupted one
+        cfg = self.config
+        scale = cfg.lr_decay_factor ** min(self.step_count / cfg.lr_decay_steps, 1.0)
+        for opt, lr in ((self.opt_g, cfg.lr_g), (self.opt_d, cfg.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = lr * scale
+
     def _grad_norm(self, params: list[Tensor]) -> Tensor:
         if self.config.max_grad_norm > 0:
             return nn.utils.clip_grad_norm_(params, self.config.max_grad_norm)
         return nn.utils.get_total_norm([p.grad for p in params if p.grad is not None])
 
-    def step(self) -> dict[str, float]:
-        """One round: d_steps D updates then g_steps G updates. Returns the round's metrics."""
+    def step(self, *, update_d: bool = True, update_g: bool = True) -> dict[str, float]:
+        """One round: d_steps D updates then g_steps G updates. Returns the round's metrics.
+
+        ``update_d=False`` or ``update_g=False`` trains only the other network (the labs' "step
+        D" and "step G"); the frozen one's loss is still measured, and its gradient norm is 0.
+        """
+        if not (update_d or update_g):
+            raise ValueError("a step must update D, G or both")
         cfg, spec = self.config, self.spec
         G, D, n = self.generator, self.discriminator, cfg.batch_size
+        if cfg.lr_decay_steps:
+            self._apply_lr_decay()
+        zero = torch.zeros((), device=self.device)
+        grad_norm_d = grad_norm_g = zero
 
-        for i in range(cfg.d_steps):
+        if not update_d:
+            # measure D's objective on one batch without changing D
+            real, y_real = self._real_batch(n)
+            y_fake = self._fake_labels(n)
+            with torch.no_grad():
+                z = G.sample_latent(n, generator=self.noise, device=self.device)
+                real_out, fake_out = D(real, y_real), D(G(z, y_fake), y_fake)
+                d_loss = spec.d_loss(real_out, fake_out)
+        for i in range(cfg.d_steps if update_d else 0):
             # D step: minimise spec.d_loss, e.g. maximise log D(x) + log(1 - D(G(z)))
             real, y_real = self._real_batch(n)
             z = G.sample_latent(n, generator=self.noise, device=self.device)
@@ -242,11 +273,13 @@ class Trainer:
             if spec.needs_clipping:
                 clip_weights(D, cfg.clip_value)
 
+        if not update_g:  # G's objective on D's latest verdict on fakes, G unchanged
+            g_loss = spec.g_loss(fake_out).detach()
         # G's update needs no gradient for D's weights: skip computing them
         for p in self._d_params:
             p.requires_grad_(False)
         try:
-            for i in range(cfg.g_steps):
+            for i in range(cfg.g_steps if update_g else 0):
                 # G step: minimise spec.g_loss, e.g. -log D(G(z)) (non-saturating)
                 z = G.sample_latent(n, generator=self.noise, device=self.device)
                 y_fake = self._fake_labels(n)
@@ -307,7 +340,10 @@ class Trainer:
 
     @torch.no_grad()
     def _update_ema(self) -> None:
-        torch._foreach_lerp_(self._ema_params, self._g_params, 1 - self.config.ema_decay)
+        # warm-up: early on the average forgets its random start fast, instead of lagging
+        # ~1 / (1 - decay) steps behind the generator
+        decay = min(self.config.ema_decay, (1 + self.step_count) / (10 + self.step_count))
+        torch._foreach_lerp_(self._ema_params, self._g_params, 1 - decay)
         if self._ema_buffers:  # e.g. BatchNorm running statistics: copied, not averaged
             torch._foreach_copy_(self._ema_buffers, self._g_buffers)
 

@@ -112,13 +112,23 @@ def get_lab(key: str, default_preset: str) -> Lab:
     return st.session_state[key]
 
 
-def advance(lab: Lab, *, seconds: float | None = None, steps: int | None = None) -> int:
-    """Train for a time slice or a number of rounds; a diverged run stops and says so."""
+def advance(
+    lab: Lab,
+    *,
+    seconds: float | None = None,
+    steps: int | None = None,
+    only: str | None = None,
+) -> int:
+    """Train for a time slice or a number of rounds (``only='d'`` or ``'g'``: one round of
+    just that network); a diverged run stops and says so."""
     if lab.error:
         return 0
     configure_torch()
     t0 = time.perf_counter()
     try:
+        if only is not None:
+            lab.trainer.step(update_d=only == "d", update_g=only == "g")
+            return 1
         done = len(lab.trainer.run(steps=steps, seconds=seconds))
     except DivergedError as err:
         lab.running = False
@@ -239,6 +249,13 @@ def transport_ui(
     if extra is not None:
         with cols[-1]:
             extra(lab)
+    c_d, c_g, _ = st.columns([1, 1, 4])
+    if c_d.button("Step D only", key=f"{key}_step_d", help="k D updates; G stays as it is"):
+        lab.error = None
+        advance(lab, only="d")
+    if c_g.button("Step G only", key=f"{key}_step_g", help="G updates; D stays as it is"):
+        lab.error = None
+        advance(lab, only="g")
 
 
 def speed_ui(key: str) -> None:

@@ -183,3 +183,22 @@ def test_export_packages_a_loadable_checkpoint_zip(tmp_path):
     loaded = load_checkpoint(tmp_path / "gancore-ring8")
     assert loaded.config["metrics"]["step"] == 10
     assert loaded.sample(5, seed=0).shape == (5, 2)
+
+
+def test_step_d_only_and_g_only_buttons():
+    at = run(LAB_2D)
+    click(at, "lab2d_step10")
+    lab = at.session_state["lab2d"]
+    g0 = [p.detach().clone() for p in lab.trainer.generator.parameters()]
+    click(at, "lab2d_step_d")
+    assert metric(at, "step") == "11"
+    assert all(
+        torch.equal(a, b) for a, b in zip(g0, lab.trainer.generator.parameters(), strict=True)
+    )
+    d0 = [p.detach().clone() for p in lab.trainer.discriminator.parameters()]
+    click(at, "lab2d_step_g")
+    assert metric(at, "step") == "12"
+    assert all(
+        torch.equal(a, b) for a, b in zip(d0, lab.trainer.discriminator.parameters(), strict=True)
+    )
+    assert lab.timeline[-1]["grad_norm_d"] == 0.0

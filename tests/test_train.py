@@ -340,3 +340,56 @@ def test_train_config_validation_names_the_value(field, value):
 def test_from_dict_rejects_unknown_keys():
     with pytest.raises(ValueError, match="learning_rate"):
         TrainConfig.from_dict({"learning_rate": 0.1})
+
+
+def test_lr_decay_is_geometric_and_resumable():
+    tr = make(lr_g=1e-2, lr_d=2e-2, lr_decay_steps=4, lr_decay_factor=0.01)
+    seen = []
+    tr.add_callback("on_step_end", lambda t, m: seen.append(t.opt_g.param_groups[0]["lr"]))
+    tr.run(steps=6)
+    # the lr used in round r (1-based) is lr * factor ** min((r - 1) / 4, 1)
+    expected = [1e-2 * 0.01 ** min(r / 4, 1) for r in range(6)]
+    assert seen == pytest.approx(expected, rel=1e-12)
+    assert tr.opt_d.param_groups[0]["lr"] == pytest.approx(2e-2 * 0.01)
+
+
+def test_ema_warms_up_then_averages():
+    tr = make(ema_decay=0.999)
+    tr.step()  # first update uses decay min(0.999, 1/10): EMA is 90% the new generator
+    g = list(tr.generator.parameters())
+    e = list(tr.ema_generator.parameters())
+    assert not torch.equal(g[0], e[0])
+    tr2 = make(ema_decay=0.999)
+    start = [p.detach().clone() for p in tr2.generator.parameters()]
+    tr2.step()
+    for s, gp, ep in zip(
+        start, tr2.generator.parameters(), tr2.ema_generator.parameters(), strict=True
+    ):
+        torch.testing.assert_close(ep, s + 0.9 * (gp - s))
+
+
+def test_step_d_only_and_g_only_update_just_that_network():
+    from gancore.presets import build_from_preset
+
+    trainer, _ = build_from_preset("ring8", seed=0)
+    trainer.run(steps=3)
+    g0 = [p.detach().clone() for p in trainer.generator.parameters()]
+    d0 = [p.detach().clone() for p in trainer.discriminator.parameters()]
+    m = trainer.step(update_g=False)
+    assert all(torch.equal(a, b) for a, b in zip(g0, trainer.generator.parameters(), strict=True))
+    assert not all(
+        torch.equal(a, b) for a, b in zip(d0, trainer.discriminator.parameters(), strict=True)
+    )
+    assert m["grad_norm_g"] == 0.0 and m["grad_norm_d"] > 0 and math.isfinite(m["g_loss"])
+    d1 = [p.detach().clone() for p in trainer.discriminator.parameters()]
+    m = trainer.step(update_d=False)
+    assert all(
+        torch.equal(a, b) for a, b in zip(d1, trainer.discriminator.parameters(), strict=True)
+    )
+    assert not all(
+        torch.equal(a, b) for a, b in zip(g0, trainer.generator.parameters(), strict=True)
+    )
+    assert m["grad_norm_d"] == 0.0 and m["grad_norm_g"] > 0 and math.isfinite(m["d_loss"])
+    assert trainer.step_count == 5
+    with pytest.raises(ValueError, match="D, G or both"):
+        trainer.step(update_d=False, update_g=False)
