@@ -24,6 +24,7 @@ import torch
 from gancore import metrics, probes
 from gancore.hub import checkpoint_zip_bytes
 from gancore.losses import LOSSES
+from gancore.plots import lab as lplots
 from gancore.presets import build_from_preset, list_presets, resolve_preset
 from gancore.toy import ToyDistribution, toy_names
 from gancore.train import OPTIMIZERS, DivergedError, Trainer
@@ -191,6 +192,18 @@ def _identity(name: str, preset: dict[str, Any]) -> tuple:
 
 
 def points_ui(key: str) -> np.ndarray | None:
+    """Your own data: drawn on a canvas or uploaded as CSV; None until there is enough."""
+    how = st.radio(
+        "your points",
+        ["draw them", "upload a CSV"],
+        horizontal=True,
+        key=f"{key}_points_how",
+        label_visibility="collapsed",
+    )
+    return draw_points_ui(key) if how == "draw them" else csv_points_ui(key)
+
+
+def csv_points_ui(key: str) -> np.ndarray | None:
     """A CSV of x,y rows: parsed strictly, rescaled into the lab's view; None until valid."""
     upload = st.file_uploader(
         "your points: a CSV of x,y rows (header optional, up to 10,000 rows, 2 MB)",
@@ -206,6 +219,42 @@ def points_ui(key: str) -> np.ndarray | None:
         st.error(f"That file cannot be used: {err}.")
         return None
     return rescale_points(points)
+
+
+CANVAS = np.linspace(-3.0, 3.0, 61)  # the drawing canvas: a 61 x 61 lattice of paintable dots
+
+
+def draw_points_ui(key: str) -> np.ndarray | None:
+    """Paint points by box- or lasso-selecting (or clicking) dots of the canvas; each selection
+    adds the dots it covers. Returns the drawing once it has enough points to train on."""
+    drawn: list[tuple[float, float]] = st.session_state.setdefault(f"{key}_drawn", [])
+    gx, gy = np.meshgrid(CANVAS, CANVAS)
+    fig = lplots.canvas_figure(gx.ravel(), gy.ravel(), np.array(drawn).reshape(-1, 2))
+    event = st.plotly_chart(
+        fig,
+        key=f"{key}_canvas",
+        on_select="rerun",
+        selection_mode=("box", "lasso", "points"),
+        width="stretch",
+    )
+    picked = [
+        (round(float(p["x"]), 3), round(float(p["y"]), 3))
+        for p in (event.selection.points if event else [])
+        if p.get("curve_number") == 0
+    ]
+    new = [p for p in picked if p not in set(drawn)]
+    if new:
+        drawn.extend(new)
+        st.rerun()
+    c1, c2 = st.columns([1, 3])
+    if c1.button("Clear the drawing", key=f"{key}_clear"):
+        drawn.clear()
+        st.rerun()
+    c2.caption(
+        f"{len(drawn)} points. Use the box or lasso tool above the canvas (or click dots) to "
+        "paint; each selection adds its dots. Train once you have 20 or more."
+    )
+    return np.array(drawn, dtype=np.float64) if len(drawn) >= 20 else None
 
 
 def transport_ui(

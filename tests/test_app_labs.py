@@ -141,6 +141,8 @@ def test_1d_lab_steps_move_p_g_toward_the_data():
 def test_2d_lab_trains_on_uploaded_points_and_refuses_bad_files():
     at = run(LAB_2D)
     at.selectbox(key="lab2d_dataset_ring8").set_value("points").run()
+    assert "0 points" in at.caption[0].value  # the drawing canvas comes first
+    at.radio(key="lab2d_points_how").set_value("upload a CSV").run()
     assert at.info and "Upload a CSV" in at.info[0].value
     at.file_uploader(key="lab2d_points_file").set_value(
         ("bad.csv", b"x,y\n1,2\noops,3\n", "text/csv")

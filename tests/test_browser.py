@@ -77,3 +77,33 @@ def test_a_2d_run_updates_live_in_the_browser(page, app_url):
     page.wait_for_timeout(1000)
     assert step.inner_text() == paused
     screenshot(page, "lab-2d-training")  # after pausing: a still frame of a live run
+
+
+def test_points_drawn_on_the_canvas_train(page, app_url):
+    page.goto(f"{app_url}/")
+    settle(page)
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("2D lab").click()
+    settle(page)
+    page.get_by_role("combobox", name="data").click()
+    page.get_by_role("option", name="your points (CSV upload)").click()
+    settle(page)
+    canvas = page.locator(".js-plotly-plot .nsewdrag").first
+    box = canvas.bounding_box()
+    # a lasso around the middle of the canvas: it paints the dots inside
+    cx, cy, r = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["width"] / 5
+    page.mouse.move(cx - r, cy - r)
+    page.mouse.down()
+    for x, y in [(cx + r, cy - r), (cx + r, cy + r), (cx - r, cy + r), (cx - r, cy - r + 2)]:
+        page.mouse.move(x, y, steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(1500)
+    settle(page)
+    caption = page.get_by_text("points. Use the box or lasso tool").inner_text()
+    painted = int(caption.split()[0])
+    assert painted >= 20, caption
+    page.get_by_role("button", name="Step ×10", exact=True).click()
+    settle(page)
+    assert not exceptions(page)
+    step = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text("step", exact=True))
+    assert step.locator('[data-testid="stMetricValue"]').inner_text() == "10"
+    screenshot(page, "lab-2d-drawn-points", full_page=False)

@@ -207,3 +207,27 @@ def curves_figure(
     base_layout(fig, height=height, title=title)
     fig.update_layout(hovermode="x unified")
     return fig
+
+
+def canvas_figure(gx: np.ndarray, gy: np.ndarray, drawn: np.ndarray) -> go.Figure:
+    """A lattice of faint dots to paint on (trace 0) and the points painted so far (trace 1)."""
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=gx, y=gy, mode="markers", name="canvas",
+            marker=dict(size=5, color="rgba(27, 158, 119, 0.12)"), hoverinfo="none",
+        )
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=drawn[:, 0], y=drawn[:, 1], mode="markers", name="your points",
+            marker=dict(size=7, color=REAL), hoverinfo="skip",
+        )
+    )  # fmt: skip
+    fig.update_xaxes(range=[-3.3, 3.3], showgrid=False, zeroline=False)
+    fig.update_yaxes(
+        range=[-3.3, 3.3], scaleanchor="x", scaleratio=1, showgrid=False, zeroline=False
+    )
+    base_layout(fig, height=520)
+    fig.update_layout(dragmode="lasso", hovermode="closest", showlegend=False)
+    return fig
