@@ -25,7 +25,7 @@ def _measure(page, url: str, preset: str) -> dict[str, float]:
     page.locator('[data-testid="stSidebarNav"]').get_by_text("2D lab").click()
     settle(page)
     if preset != "ring8":
-        page.get_by_label("preset").click()
+        page.get_by_role("combobox", name="preset").click()
         page.get_by_role("option", name=preset, exact=False).first.click()
         settle(page)
     page.get_by_role("button", name="Train").click()

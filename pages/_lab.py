@@ -164,7 +164,7 @@ def setup_ui(key: str, dim: int, default_preset: str) -> Lab:
         datasets,
         index=datasets.index(resolve_preset(preset_name)["data"]["name"]),
         key=f"{key}_dataset_{preset_name}",
-        format_func=lambda n: "your points (CSV upload)" if n == "points" else n,
+        format_func=lambda n: "your points (draw or upload)" if n == "points" else n,
     )
     seed = c3.number_input("seed", 0, 2**31 - 1, 0, 1, key=f"{key}_seed")
     wanted = resolve_preset(preset_name, seed=int(seed))

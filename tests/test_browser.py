@@ -85,7 +85,7 @@ def test_points_drawn_on_the_canvas_train(page, app_url):
     page.locator('[data-testid="stSidebarNav"]').get_by_text("2D lab").click()
     settle(page)
     page.get_by_role("combobox", name="data").click()
-    page.get_by_role("option", name="your points (CSV upload)").click()
+    page.get_by_role("option", name="your points (draw or upload)").click()
     settle(page)
     canvas = page.locator(".js-plotly-plot .nsewdrag").first
     box = canvas.bounding_box()
