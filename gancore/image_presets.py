@@ -15,13 +15,12 @@ The 28 px presets are sized for a 2-core CPU (a few hundred images per second); 
 from __future__ import annotations
 
 import copy
-import json
-import typing
 from dataclasses import replace
 from typing import Any
 
 from gancore.data import DATASETS, ImageSource, dataset_name, open_image_source
 from gancore.models.dcgan import DCGANConfig, build_models
+from gancore.presets import apply_overrides
 from gancore.seeding import set_seed
 from gancore.train import TrainConfig, Trainer
 
@@ -151,63 +150,19 @@ def validate_image_preset(preset: dict[str, Any]) -> None:
         )
 
 
-def _parse(text: str, hint: Any) -> Any:
-    if hint is int:
-        return int(text)
-    if hint is float:
-        return float(text)
-    if hint is str:
-        return text
-    if typing.get_origin(hint) is tuple:
-        parts = json.loads(text) if text.strip().startswith("[") else text.split(",")
-        return tuple(float(p) for p in parts)
-    raise ValueError(f"cannot parse a value of type {hint}")
-
-
-_SECTIONS = {"model": DCGANConfig, "train": TrainConfig}
-
-
 def apply_image_overrides(preset: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """A copy of ``preset`` with "section.key=value" edits applied, then validated.
 
     ``model`` and ``train`` values are parsed by the dataclass field's type (betas as
-    "0.0,0.9"); ``data`` values as JSON, else kept as text (paths, dataset names)."""
-    out = copy.deepcopy(preset)
-    for item in overrides:
-        key, sep, text = item.partition("=")
-        section, dot, field = key.strip().partition(".")
-        if not sep or not dot or not field:
-            raise ValueError(
-                f"override {item!r} must look like section.key=value, e.g. train.lr_g=0.001"
-            )
-        if section in _SECTIONS:
-            hints = typing.get_type_hints(_SECTIONS[section])
-            if field not in hints:
-                raise ValueError(
-                    f"override {item!r}: unknown {section} key {field!r}; allowed: {sorted(hints)}"
-                )
-            try:
-                value = _parse(text, hints[field])
-            except ValueError as err:
-                raise ValueError(f"override {item!r}: bad value for {key}: {err}") from None
-        elif section == "data":
-            if field not in DATA_KEYS:
-                raise ValueError(
-                    f"override {item!r}: unknown data key {field!r}; allowed: {sorted(DATA_KEYS)}"
-                )
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError:
-                value = text
-            if field == "path":
-                value = text  # a path is text even when it looks like a number
-        else:
-            raise ValueError(
-                f"override {item!r}: unknown section {section!r}; use data, model or train"
-            )
-        out[section][field] = value
-    validate_image_preset(out)
-    return out
+    "0.0,0.9"); ``data`` values as JSON, else kept as text; ``data.path`` is always text."""
+    return apply_overrides(
+        preset,
+        overrides,
+        sections={"model": DCGANConfig, "train": TrainConfig},
+        validate=validate_image_preset,
+        data_keys=DATA_KEYS,
+        text_keys=frozenset({"path"}),
+    )
 
 
 def resolve_image_preset(

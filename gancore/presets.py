@@ -13,6 +13,7 @@ import copy
 import inspect
 import json
 import typing
+from collections.abc import Callable
 from typing import Any
 
 from gancore.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
@@ -180,13 +181,24 @@ def _parse_json_or_text(text: str) -> Any:
         return text
 
 
-def apply_overrides(preset: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+def apply_overrides(
+    preset: dict[str, Any],
+    overrides: list[str],
+    *,
+    sections: dict[str, type] | None = None,
+    validate: Callable[[dict[str, Any]], None] | None = None,
+    data_keys: set[str] | None = None,
+    text_keys: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
     """Return a copy of `preset` with "section.key=value" edits applied and validated.
 
-    Sections are `model`, `train` (MLPConfig / TrainConfig fields, values parsed by the
-    field's type; betas as "0.5,0.999") and `data` (`name` or the dataset's parameters,
-    values parsed as JSON, else kept as text).
+    Sections are `model`, `train` (dataclass fields, values parsed by the field's type; betas
+    as "0.5,0.999") and `data` (`name` or the dataset's parameters, values parsed as JSON,
+    else kept as text; keys in `text_keys`, such as paths, always stay text). The defaults are
+    the toy ones; image presets pass their own `sections`, `validate` and `data_keys`.
     """
+    sections = _SECTIONS if sections is None else sections
+    validate = validate_preset if validate is None else validate
     out = copy.deepcopy(preset)
     for item in overrides:
         key, sep, text = item.partition("=")
@@ -195,8 +207,8 @@ def apply_overrides(preset: dict[str, Any], overrides: list[str]) -> dict[str, A
             raise ValueError(
                 f"override {item!r} must look like section.key=value, e.g. train.lr_g=0.001"
             )
-        if section in _SECTIONS:
-            hints = typing.get_type_hints(_SECTIONS[section])
+        if section in sections:
+            hints = typing.get_type_hints(sections[section])
             if field not in hints:
                 raise ValueError(
                     f"override {item!r}: unknown {section} key {field!r}; allowed: {sorted(hints)}"
@@ -208,13 +220,17 @@ def apply_overrides(preset: dict[str, Any], overrides: list[str]) -> dict[str, A
                     f"override {item!r}: bad value for {section}.{field}: {err}"
                 ) from None
         elif section == "data":
-            value = _parse_json_or_text(text)
+            if data_keys is not None and field not in data_keys:
+                raise ValueError(
+                    f"override {item!r}: unknown data key {field!r}; allowed: {sorted(data_keys)}"
+                )
+            value = text if field in text_keys else _parse_json_or_text(text)
         else:
             raise ValueError(
                 f"override {item!r}: unknown section {section!r}; use data, model or train"
             )
         out[section][field] = value
-    validate_preset(out)
+    validate(out)
     return out
 
 
