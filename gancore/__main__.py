@@ -1,8 +1,13 @@
 """`python -m gancore ...`: see gancore/cli.py."""
 
+import os
 import sys
 
 from gancore.cli import main
+from gancore.distributed import exit_worker
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    if os.environ.get("WORLD_SIZE", "1") not in ("", "0", "1"):
+        exit_worker(code)  # a torchrun worker: skip interpreter finalization (see exit_worker)
+    sys.exit(code)

@@ -206,7 +206,9 @@ def cmd_train(args, argv) -> int:
                 dist=ctx,
             )
         _torch_threads(run.kind)
-        return _train(run, args)
+        code = _train(run, args)
+        distributed.teardown(sync=True)
+        return code
     finally:
         distributed.teardown()
 

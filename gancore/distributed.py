@@ -27,8 +27,9 @@ from __future__ import annotations
 import datetime
 import hashlib
 import os
+import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,10 +101,28 @@ def init(device: str = "auto") -> DistContext | None:
     return DistContext(rank, world_size, local_rank, dist.get_backend(), dev)
 
 
-def teardown() -> None:
-    """Leave the process group (safe to call when none was joined)."""
+def teardown(*, sync: bool = False) -> None:
+    """Leave the process group (safe to call when none was joined).
+
+    ``sync``: wait for every rank first (on the success path only: after a failure the
+    others may never arrive), so no rank tears its connections down while a peer still
+    talks over them."""
     if dist.is_available() and dist.is_initialized():
+        if sync:
+            dist.barrier()
         dist.destroy_process_group()
+
+
+def exit_worker(code: int) -> None:
+    """End a torchrun worker without interpreter finalization.
+
+    Gloo's C++ threads can outlive the process group and abort the process ("terminate
+    called without an active exception") while Python tears down; a worker that has
+    saved, printed and left the group has nothing left to finalize, so flush and leave."""
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 @contextmanager

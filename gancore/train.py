@@ -139,10 +139,10 @@ class TrainConfig:
 
 def _make_optimizer(kind: str, params: list[Tensor], lr: float, betas, momentum: float):
     if kind == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=betas)
+        return torch.optim.Adam(params, lr=lr, betas=betas, foreach=True)
     if kind == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, momentum=momentum)
-    return torch.optim.SGD(params, lr=lr, momentum=momentum)
+        return torch.optim.RMSprop(params, lr=lr, momentum=momentum, foreach=True)
+    return torch.optim.SGD(params, lr=lr, momentum=momentum, foreach=True)
 
 
 def _set_hparams(opt: torch.optim.Optimizer, lr: float, betas, momentum: float) -> None:

@@ -73,8 +73,9 @@ def test_a_2d_run_updates_live_in_the_browser(page, app_url):
     assert page.locator(".js-plotly-plot").count() >= 1
     page.get_by_role("button", name="Pause").click()
     settle(page)
+    page.wait_for_timeout(1500)  # a refresh already under way when Pause landed may finish
     paused = step.inner_text()
-    page.wait_for_timeout(1000)
+    page.wait_for_timeout(1500)
     assert step.inner_text() == paused
     screenshot(page, "lab-2d-training")  # after pausing: a still frame of a live run
 

@@ -100,3 +100,13 @@ def test_config_validation_names_the_value(field, value):
 def test_from_dict_rejects_unknown_keys():
     with pytest.raises(ValueError, match="g_widht"):
         MLPConfig.from_dict({"g_widht": 3})
+
+
+def test_tanh_activation_is_tanh():
+    from gancore.models.mlp import SigmoidTanh
+
+    x = torch.linspace(-30, 30, 10_001)
+    torch.testing.assert_close(SigmoidTanh()(x), torch.tanh(x), atol=3e-7, rtol=0)
+    x = x.double().requires_grad_()
+    (g,) = torch.autograd.grad(SigmoidTanh()(x).sum(), x)
+    torch.testing.assert_close(g, 1 - torch.tanh(x.detach()) ** 2, atol=1e-12, rtol=0)

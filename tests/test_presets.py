@@ -130,12 +130,20 @@ def test_library_never_imports_streamlit():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
-def test_ring8_preset_learns_something_quickly():
-    # a smoke check of the tuned preset; the real target (8/8 modes in 60 s) is a benchmark
+def test_ring8_preset_learns_the_ring_quickly():
+    # a smoke check of the tuned preset; the real target (8/8 modes in 60 s) is a benchmark.
+    # G starts as a blob at the origin (radius ~0.07); 400 rounds put it on the ring of
+    # radius 2, 800 split it into the 8 modes (deterministic on CPU, with margin here)
     trainer, dist = build_from_preset("ring8", seed=0)
-    trainer.run(steps=400)
     G = trainer.generator  # the live G: the EMA (decay 0.999) trails it by ~1000 rounds
+    z = G.sample_latent(2000, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
-        x = G(G.sample_latent(2000, generator=torch.Generator().manual_seed(0)))
-    m = mode_metrics(x, dist.modes, dist.mode_std)
-    assert m["modes_captured"] >= 2  # deterministic on CPU; the 60 s target is a benchmark
+        assert G(z).norm(dim=1).mean() < 0.5
+    trainer.run(steps=400)
+    with torch.no_grad():
+        radius = G(z).norm(dim=1)
+    assert abs(float(radius.mean()) - 2.0) < 0.25
+    trainer.run(steps=400)
+    with torch.no_grad():
+        m = mode_metrics(G(z), dist.modes, dist.mode_std)
+    assert m["modes_captured"] >= 4
