@@ -3,7 +3,7 @@
 import streamlit as st
 
 import gancore
-from pages._lab import configure_torch
+from pages._hosted import configure_torch, limits
 
 st.set_page_config(page_title="gancore · GAN laboratory", page_icon="🧪", layout="wide")
 
@@ -41,6 +41,11 @@ PAGES = {
     ],
 }
 
+try:
+    LIMITS = limits()
+except ValueError as err:  # a malformed GANCORE_* setting: say which, serve nothing half-set
+    st.error(f"This server's configuration is invalid: {err}.")
+    st.stop()
 configure_torch()
 navigation = st.navigation(PAGES)
 
@@ -50,5 +55,12 @@ with st.sidebar:
         "Every number on these pages is computed by the `gancore` library "
         f"(v{gancore.__version__}); nothing is typed in."
     )
+    if LIMITS.hosted:
+        st.caption(
+            f"Hosted demo: runs stop at {LIMITS.max_steps:,} steps, images at "
+            f"{LIMITS.max_image_size} px, uploads at {LIMITS.max_upload_mb:g} MB, and "
+            f"{LIMITS.max_trainings or 'any number of'} trainings run at once. Clone the repo "
+            "for the full lab."
+        )
 
 navigation.run()

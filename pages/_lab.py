@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +28,8 @@ from gancore.presets import build_from_preset, list_presets, resolve_preset
 from gancore.toy import ToyDistribution, toy_names
 from gancore.train import OPTIMIZERS, DivergedError, Trainer
 from gancore.user_data import parse_points_csv, rescale_points
+from pages import _hosted as hosted
+from pages._hosted import configure_torch
 
 REFRESH_SECONDS = 0.25  # 4 Hz redraw while training
 TRAIN_SLICE_SECONDS = 0.12  # of each refresh, the part spent training
@@ -43,17 +44,6 @@ LOSS_LABELS = {
     "wgan": "WGAN (weight clipping)",
     "wgan_gp": "WGAN-GP (gradient penalty)",
 }
-
-
-def configure_torch(default: int = 1) -> None:
-    """Small models train fastest on one thread, and a shared demo box must not oversubscribe.
-
-    OpenMP's thread count is per calling thread and Streamlit runs every rerun in a fresh
-    thread, so this is called at the start of every piece of work, not once.
-    """
-    threads = int(os.environ.get("GANCORE_TORCH_THREADS", default))
-    if torch.get_num_threads() != threads:
-        torch.set_num_threads(max(1, threads))
 
 
 @dataclass
@@ -275,6 +265,7 @@ def transport_ui(
             "Pause", icon=":material/pause:", key=f"{key}_pause", type="primary", width="stretch"
         ):
             lab.running = False
+            hosted.slots().release(hosted.owner(key))
             st.rerun()
     elif cols[0].button(
         "Resume" if lab.trainer.step_count else "Train",
@@ -283,7 +274,7 @@ def transport_ui(
         type="primary",
         width="stretch",
     ):
-        lab.error, lab.running = None, True
+        start_training(key, lab)
         st.rerun()
     for col, n in zip(cols[1:], step_sizes, strict=False):
         label, suffix = ("Step", "") if n == 1 else (f"Step ×{n}", str(n))
@@ -298,6 +289,9 @@ def transport_ui(
     if extra is not None:
         with cols[-1]:
             extra(lab)
+    notice = st.session_state.get(f"{key}_notice")
+    if notice:
+        st.warning(notice)
     c_d, c_g, _ = st.columns([1, 1, 4])
     if c_d.button("Step D only", key=f"{key}_step_d", help="k D updates; G stays as it is"):
         lab.error = None
@@ -305,6 +299,27 @@ def transport_ui(
     if c_g.button("Step G only", key=f"{key}_step_g", help="G updates; D stays as it is"):
         lab.error = None
         advance(lab, only="g")
+
+
+def start_training(key: str, lab: Any) -> bool:
+    """Press Train: take one of the server's training slots, or say it is busy."""
+    st.session_state.pop(f"{key}_notice", None)
+    if lab.trainer.step_count >= hosted.limits().max_steps:
+        st.session_state[f"{key}_notice"] = _step_cap_message()
+        return False
+    if not hosted.slots().acquire(hosted.owner(key)):
+        st.session_state[f"{key}_notice"] = hosted.busy_message(hosted.slots().capacity)
+        return False
+    lab.error, lab.running = None, True
+    return True
+
+
+def _step_cap_message() -> str:
+    cap = hosted.limits().max_steps
+    return (
+        f"This server stops a run at {cap:,} steps (GANCORE_MAX_STEPS). The model is kept: "
+        "download it, or train longer from the command line."
+    )
 
 
 def speed_ui(key: str) -> None:
@@ -338,15 +353,24 @@ def live_loop(
         lab = st.session_state[key]
         configure_torch(threads)
         if lab.running:
+            slots, me = hosted.slots(), hosted.owner(key)
             limit = (
                 int(st.session_state.get(f"{key}_speed", 100))
                 if max_steps is None
                 else max_steps(lab)
             )
-            if limit > 0:
+            room = hosted.limits().max_steps - lab.trainer.step_count
+            if room <= 0:
+                st.session_state[f"{key}_notice"] = _step_cap_message()
+            if not slots.acquire(me):  # our slot lapsed (a long stall) and others took them
+                st.session_state[f"{key}_notice"] = hosted.busy_message(slots.capacity)
+                lab.running = False
+            limit = min(limit, room)
+            if lab.running and limit > 0:
                 advance(lab, seconds=slice_seconds, steps=limit)
             if limit <= 0 or not lab.running:
                 lab.running = False
+                slots.release(me)
                 st.rerun(scope="app")
         draw(lab)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import tempfile
-from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
@@ -23,10 +22,10 @@ from gancore.hub import (
 from gancore.inversion import invert, prepare_image
 from gancore.plots import base_layout
 from gancore.plots import lab as lplots
-from pages._lab import configure_torch
+from pages import _hosted as hosted
+from pages._hosted import configure_torch
 
 KEY = "gen"
-MAX_UPLOAD_MB = 50
 
 
 def shipped_gans() -> list[str]:
@@ -36,20 +35,21 @@ def shipped_gans() -> list[str]:
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def load_cached(
-    source: str, revision: str | None, token_hash: str, _token: str | None
+    source: str, revision: str | None, token_hash: str, _token: str | None, max_parameters: int
 ) -> LoadedGAN:
     """Shared across users: one copy per (source, revision) (and token, for private repos)."""
-    return load_checkpoint(source, revision=revision, token=_token)
+    return load_checkpoint(source, revision=revision, token=_token, max_parameters=max_parameters)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def load_uploaded(digest: str, _data: bytes) -> LoadedGAN:
-    folder = Path(tempfile.mkdtemp(prefix="gancore-upload-"))
-    return load_checkpoint(extract_checkpoint_zip(_data, folder))
+def load_uploaded(digest: str, _data: bytes, max_parameters: int) -> LoadedGAN:
+    with tempfile.TemporaryDirectory(prefix="gancore-upload-") as folder:
+        return load_checkpoint(extract_checkpoint_zip(_data, folder), max_parameters=max_parameters)
 
 
 def source_ui() -> LoadedGAN | None:
     shipped = shipped_gans()
+    limits = hosted.limits()
     kinds = ["shipped", "Hugging Face Hub", "upload a checkpoint zip"]
     kind = st.radio(
         "source", kinds, horizontal=True, key=f"{KEY}_kind", label_visibility="collapsed"
@@ -63,7 +63,7 @@ def source_ui() -> LoadedGAN | None:
                 return None
             name = st.selectbox("shipped checkpoint", shipped, key=f"{KEY}_shipped")
             with st.spinner(f"Loading {name}…"):
-                return load_cached(name, None, "", None)
+                return load_cached(name, None, "", None, limits.max_parameters)
         if kind == "Hugging Face Hub":
             c1, c2, c3 = st.columns([3, 1.2, 2])
             repo = c1.text_input("repo id", placeholder="owner/name", key=f"{KEY}_repo").strip()
@@ -81,19 +81,17 @@ def source_ui() -> LoadedGAN | None:
                 return None
             token_hash = hashlib.sha256(token.encode()).hexdigest() if token else ""
             with st.spinner(f"Downloading {repo}…"):
-                return load_cached(repo, revision, token_hash, token)
+                return load_cached(repo, revision, token_hash, token, limits.max_parameters)
         upload = st.file_uploader(
-            f"a checkpoint zip (the training pages' download, up to {MAX_UPLOAD_MB} MB)",
+            f"a checkpoint zip (the training pages' download, up to {limits.max_upload_mb:g} MB)",
             type=["zip"],
             key=f"{KEY}_zip",
         )
         if upload is None:
             return None
         data = upload.getvalue()
-        if len(data) > MAX_UPLOAD_MB * 1_000_000:
-            st.error(f"That file is {len(data) / 1e6:.0f} MB; the limit is {MAX_UPLOAD_MB} MB.")
-            return None
-        return load_uploaded(hashlib.sha256(data).hexdigest(), data)
+        limits.check_upload(len(data))
+        return load_uploaded(hashlib.sha256(data).hexdigest(), data, limits.max_parameters)
     except (CheckpointError, ValueError) as err:
         st.error(f"Cannot load that checkpoint: {err}")
         return None
@@ -273,7 +271,7 @@ def invert_tab(gan: LoadedGAN) -> None:
     )
     m = gan.config["model"]
     upload = st.file_uploader(
-        "your image (PNG or JPEG, up to 10 MB)",
+        f"your image (PNG or JPEG, up to {hosted.limits().max_upload_mb:g} MB)",
         type=["png", "jpg", "jpeg", "bmp", "webp"],
         key=f"{KEY}_inv_file",
     )
@@ -290,8 +288,10 @@ def invert_tab(gan: LoadedGAN) -> None:
     if upload is None:
         return
     data = upload.getvalue()
-    if len(data) > 10_000_000:
-        st.error("That file is larger than 10 MB.")
+    try:
+        hosted.limits().check_upload(len(data))
+    except ValueError as err:
+        st.error(f"That file cannot be used: {err}.")
         return
     try:
         picture = Image.open(io.BytesIO(data))  # lazy: the size is known before any decoding

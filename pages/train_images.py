@@ -14,14 +14,18 @@ import streamlit as st
 import torch
 
 from gancore import render
+from gancore.checkpoint import count_parameters
 from gancore.data import DatasetUnavailableError
 from gancore.hub import checkpoint_zip_bytes
 from gancore.image_presets import build_image_run, list_image_presets, resolve_image_preset
+from gancore.models.dcgan import DCGANConfig
 from gancore.plots import base_layout
 from gancore.plots import lab as lplots
 from gancore.probes import evaluating
 from gancore.train import Trainer
-from pages._lab import configure_torch, hyperparameters_ui, live_loop, transport_ui
+from pages import _hosted as hosted
+from pages._hosted import configure_torch
+from pages._lab import hyperparameters_ui, live_loop, transport_ui
 
 KEY = "imglab"
 REFRESH_SECONDS = 1.0  # image steps are heavier than toy ones: redraw once a second
@@ -95,16 +99,34 @@ def setup() -> ImageLab | None:
     lab: ImageLab | None = st.session_state.get(KEY)
     if lab is None or lab.name != name or lab.preset["train"]["seed"] != wanted["train"]["seed"]:
         try:
+            check_limits(wanted)
             lab = st.session_state[KEY] = new_image_lab(wanted, name)
-        except DatasetUnavailableError as err:
-            st.error(str(err))
+        except (DatasetUnavailableError, ValueError) as err:
+            st.error(f"{name} cannot be trained here: {err}.")
             return None
     return lab
 
 
+def check_limits(preset: dict[str, Any]) -> None:
+    """Refuse, before allocating, a model this server does not train (hosted caps)."""
+    limits = hosted.limits()
+    model = DCGANConfig.from_dict(preset["model"])
+    limits.check_image_size(model.image_size)
+    limits.check_parameters(count_parameters("image", model)["total"])
+
+
 def _target_ui(lab: ImageLab) -> None:
+    cap = min(1_000_000, hosted.limits().max_steps)
     lab.target_steps = int(
-        st.number_input("steps to train", 10, 1_000_000, lab.target_steps, 100, key=f"{KEY}_target")
+        st.number_input(
+            "steps to train",
+            min(10, cap),
+            cap,
+            min(lab.target_steps, cap),
+            100,
+            key=f"{KEY}_target",
+            help=f"this server trains at most {cap:,} steps per run" if cap < 1_000_000 else None,
+        )
     )
 
 
