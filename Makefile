@@ -30,6 +30,7 @@ test: $(STAMP) browser
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/hadolint Dockerfile
 
 format: $(STAMP)
 	$(PY) -m ruff format .

@@ -12,7 +12,7 @@ import importlib
 from benchmarks.common import RESULTS, ROOT
 
 # In the order they appear in BENCHMARKS.md.
-BENCHMARKS = ["app_latency", "toy_speed", "lab_refresh", "toy_targets"]
+BENCHMARKS = ["app_latency", "toy_speed", "lab_refresh", "toy_targets", "many_users"]
 
 HEADER = """# Benchmarks
 

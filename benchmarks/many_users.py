@@ -1,0 +1,148 @@
+"""Many users at once: N browser sessions, each training the 2D lab, on one hosted server.
+
+A real `streamlit run` server on loopback with the hosted caps on (GANCORE_HOSTED=1, so one
+torch thread per piece of work and at most 8 live trainings), and Debian's Chromium
+(Playwright) with one browser context per user, so each is its own Streamlit session with
+its own cookies and websocket. Every session opens the 2D lab and presses Train; then for
+the measured time each page's step counter and any exception or error element are read
+every few seconds, and the server's resident memory is sampled. Browser and server share
+the 2-core machine, so the browser's rendering of N live pages competes with training.
+Issue 7's bar: no errors, every session progresses, server memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import write_section
+from tests.browser_helpers import chromium, settle, streamlit_server
+
+USERS = int(os.environ.get("GANCORE_BENCH_USERS", 8))
+SECONDS = float(os.environ.get("GANCORE_BENCH_SECONDS", 60))
+POLL = 5.0
+
+
+def _rss_mb(port: int) -> float:
+    """Resident memory of the streamlit process serving ``port`` (MB)."""
+    out = subprocess.run(
+        ["pgrep", "-f", f"server.port={port}"], capture_output=True, text=True
+    ).stdout.split()
+    total = 0.0
+    for pid in out:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return total
+
+
+def _step(page) -> int | None:
+    loc = (
+        page.locator('[data-testid="stMetric"]')
+        .filter(has=page.get_by_text("step", exact=True))
+        .locator('[data-testid="stMetricValue"]')
+    )
+    try:
+        return int(loc.first.inner_text(timeout=5000).replace(",", ""))
+    except Exception:  # noqa: BLE001 - a page mid-redraw: read it next time
+        return None
+
+
+def _problems(page) -> list[str]:
+    found = page.query_selector_all(
+        '[data-testid="stException"], [data-testid="stAlertContentError"]'
+    )
+    return [e.inner_text()[:200] for e in found]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {"GANCORE_HOSTED": "1"}
+        with streamlit_server(Path(tmp) / "server.log", env=env) as url, chromium() as browser:
+            port = int(url.rsplit(":", 1)[1])
+            rss = [_rss_mb(port)]
+            contexts = [
+                browser.new_context(viewport={"width": 1300, "height": 900}) for _ in range(USERS)
+            ]
+            pages = [c.new_page() for c in contexts]
+            for page in pages:
+                page.goto(f"{url}/")
+                settle(page, timeout_ms=90_000)
+                page.locator('[data-testid="stSidebarNav"]').get_by_text("2D lab").click()
+                settle(page, timeout_ms=90_000)
+            rss.append(_rss_mb(port))
+            for page in pages:
+                page.get_by_role("button", name="Train").click()
+            start = [None] * USERS
+            last = [None] * USERS
+            advanced = [0] * USERS  # polls in which the session's step went up
+            polls = 0
+            problems: dict[int, list[str]] = {}
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < SECONDS:
+                time.sleep(POLL)
+                polls += 1
+                for i, page in enumerate(pages):
+                    s = _step(page)
+                    if s is not None:
+                        if start[i] is None:
+                            start[i] = s
+                        if last[i] is not None and s > last[i]:
+                            advanced[i] += 1
+                        last[i] = s
+                    bad = _problems(page)
+                    if bad:
+                        problems.setdefault(i, []).extend(bad)
+                rss.append(_rss_mb(port))
+                print(
+                    f"{time.monotonic() - t0:5.0f} s  steps {last}  server {rss[-1]:.0f} MB",
+                    flush=True,
+                )
+            elapsed = time.monotonic() - t0
+            for page in pages:
+                page.get_by_role("button", name="Pause").click()
+            for c in contexts:
+                c.close()
+            time.sleep(3)
+            rss_after = _rss_mb(port)
+    rows = [
+        "| session | step after Train | step at the end | rounds/s | polls with progress | errors |",
+        "|---|---|---|---|---|---|",
+    ]
+    for i in range(USERS):
+        a, b = start[i] or 0, last[i] or 0
+        rows.append(
+            f"| {i + 1} | {a:,} | {b:,} | {(b - a) / elapsed:.1f} | {advanced[i]}/{polls - 1} | "
+            f"{len(problems.get(i, []))} |"
+        )
+    progressed = sum(1 for i in range(USERS) if (last[i] or 0) > (start[i] or 0))
+    body = (
+        __doc__.split("\n\n", 1)[1]
+        + f"\n{USERS} sessions, {SECONDS:.0f} s of training each, polled every {POLL:.0f} s.\n\n"
+        + "\n".join(rows)
+        + f"\n\nSessions that progressed: **{progressed}/{USERS}**; sessions with an error or "
+        f"exception element: **{len(problems)}**.\n\n"
+        f"Server memory (RSS): {rss[0]:.0f} MB idle, {rss[1]:.0f} MB with {USERS} sessions open, "
+        f"peak {max(rss):.0f} MB while training, {rss[-1]:.0f} MB at the end, "
+        f"{rss_after:.0f} MB after the sessions closed.\n"
+    )
+    if problems:
+        body += "\nFirst problems seen:\n\n" + "\n".join(
+            f"- session {i + 1}: {p[0]!r}" for i, p in problems.items()
+        )
+    write_section(
+        "many_users",
+        "Many users at once: concurrent 2D-lab trainings",
+        body,
+        "python -m benchmarks many_users",
+    )
+
+
+if __name__ == "__main__":
+    main()
