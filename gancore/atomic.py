@@ -42,6 +42,25 @@ def swap_in(tmp: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def _remove_orphans(target: Path) -> None:
+    """Temporary siblings left by a writer that was killed (-9) mid-write: its pid is gone."""
+    for prefix in (f".{target.name}.tmp-", f".{target.name}.old-"):
+        for path in target.parent.glob(prefix + "*"):
+            pid = path.name[len(prefix) :].split("-", 1)[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                shutil.rmtree(path, ignore_errors=True)
+
+
 def atomic_folder_write(
     directory: str | Path,
     write: Callable[[Path], None],
@@ -52,7 +71,8 @@ def atomic_folder_write(
     names), then swap it in: an interrupted write leaves the previous folder as it was."""
     target = Path(directory).expanduser().absolute()
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    _remove_orphans(target)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
     try:
         for entry in target.iterdir() if target.is_dir() else []:
             if keep(entry.name) and entry.is_file():

@@ -144,3 +144,71 @@ def test_toy_checkpoint_shows_points(at):
     at.selectbox(key="gen_shipped").set_value("ring8").run()
     assert not at.exception
     assert at.get("plotly_chart"), "toy samples are drawn as a scatter plot"
+
+
+def _hub_source(at: AppTest, repo: str, token: str = "") -> AppTest:
+    at.radio(key="gen_kind").set_value("Hugging Face Hub").run()
+    at.text_input(key="gen_token").input(token).run()
+    at.text_input(key="gen_repo").input(repo).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_every_hub_failure_is_a_message_in_the_page(at, fake_hub, shipped, tmp_path, monkeypatch):
+    """End to end in the UI: each way a Hub load fails says why, and nothing half-loads."""
+    import json
+
+    import torch
+    from safetensors.torch import load_file
+
+    from tests.test_checkpoint import Payload
+
+    folder = shipped / "tiny-dcgan"
+    files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    fake_hub.add("owner/gated", files, gated=True, token="hf_secret")
+    fake_hub.add("evil/truncated", {**files, "model.safetensors": files["model.safetensors"][:100]})
+    marker, payload = tmp_path / "pwned", tmp_path / "payload.bin"
+    state = load_file(folder / "model.safetensors")
+    torch.save({**state, "generator.net.0.0.weight": Payload(marker)}, payload)
+    fake_hub.add(
+        "evil/pickle",
+        {"config.json": files["config.json"], "pytorch_model.bin": payload.read_bytes()},
+    )
+    huge = DCGANConfig(image_size=128, g_features=256, d_features=256, latent_dim=512)
+    fake_hub.add(
+        "evil/huge",
+        {
+            "config.json": json.dumps(
+                {"format": "gancore/1", "kind": "image", "model": huge.to_dict()}
+            )
+        },
+    )
+    fake_hub.add("owner/bert", {"config.json": '{"model_type": "bert"}'})
+    cases = [
+        ("not a repo!!", "", "repo id"),
+        ("owner/missing", "", "owner/missing"),
+        ("owner/gated", "", "token"),
+        ("evil/truncated", "", "corrupt or truncated"),
+        ("evil/pickle", "", "nothing in it was executed"),
+        ("evil/huge", "", "over the limit"),
+        ("owner/bert", "", "not a gancore checkpoint"),
+    ]
+    for repo, token, needle in cases:
+        _hub_source(at, repo, token)
+        assert at.error and needle in at.error[0].value, (repo, [e.value for e in at.error])
+        assert not at.get("image"), repo  # no grid from a failed load
+    assert not marker.exists()
+    _hub_source(at, "owner/gated", "hf_secret")  # the right token opens it
+    assert not at.error and "64 samples" in at.get("image")[0].captions[0]
+    # the network goes away (nothing listens at the endpoint): a repo never cached cannot load
+    from huggingface_hub import constants
+
+    from tests.browser_helpers import free_port
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setattr(constants, "ENDPOINT", dead)
+    monkeypatch.setattr(
+        constants, "HUGGINGFACE_CO_URL_TEMPLATE", dead + "/{repo_id}/resolve/{revision}/{filename}"
+    )
+    _hub_source(at, "owner/never-seen")
+    assert "could not reach the Hub" in at.error[0].value

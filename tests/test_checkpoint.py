@@ -537,3 +537,23 @@ def test_trainer_resumes_bit_exactly_from_saved_state(tmp_path):
     assert_same(full.history, resumed.history)
     for a, b in zip(full.state_dict().values(), resumed.state_dict().values(), strict=True):
         assert_same(a, b)
+
+
+def test_orphaned_temporary_folders_of_dead_writers_are_cleaned(tmp_path):
+    import os
+    import subprocess
+
+    from gancore.atomic import atomic_folder_write
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid that no longer runs
+    orphan = tmp_path / f".run.tmp-{dead.pid}-abc"
+    orphan.mkdir()
+    (orphan / "config.json").write_text("{}")
+    mine = tmp_path / f".run.tmp-{os.getpid()}-live"  # a live writer's (ours): left alone
+    mine.mkdir()
+    other = tmp_path / ".other.tmp-1-x"  # another folder's: not ours to touch
+    other.mkdir()
+    atomic_folder_write(tmp_path / "run", lambda d: (d / "a.txt").write_text("x"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([mine.name, other.name, "run"])
+    assert (tmp_path / "run" / "a.txt").read_text() == "x"

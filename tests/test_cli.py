@@ -178,3 +178,34 @@ def test_diverging_run_stops_keeps_the_last_good_state(tmp_path):
     saved = json.loads((out / "config.json").read_text())
     assert saved["metrics"]["step"] >= 0
     assert all(np.isfinite(v).all() for v in load_file(out / "model.safetensors").values())
+
+
+def test_a_run_killed_with_sigkill_resumes_from_its_last_checkpoint(tmp_path):
+    """kill -9 mid-run: the folder holds the last periodic checkpoint, whole, and --resume goes on."""
+    import signal
+    import time
+
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "gancore", "train", "1d-classic", "--max-steps", "10000000"]
+    cmd += ["--out", str(out), "--save-every", "0.5"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "training_state.json").exists():  # the first periodic save landed
+            assert proc.poll() is None and time.monotonic() < deadline, "no checkpoint appeared"
+            time.sleep(0.1)
+        time.sleep(1.2)  # into a later save, or between two: either way a -9 may hit mid-write
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    assert proc.returncode == -signal.SIGKILL
+    step = json.loads((out / "config.json").read_text())["metrics"]["step"]
+    assert step > 0
+    sampled = gancore("sample", str(out), "-n", "8", "--out", str(tmp_path / "s.npz"))
+    assert sampled.returncode == 0, sampled.stderr  # the checkpoint there loads strictly
+    resumed = gancore("train", "--resume", str(out), "--max-steps", str(step + 20))
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming {out} at step" in resumed.stderr
+    assert json.loads(resumed.stdout)["step"] == step + 20  # the saved state was one whole step
+    # whatever the kill left half-written beside the folder went with the next save
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
