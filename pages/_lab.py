@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +22,8 @@ import streamlit as st
 import torch
 
 from gancore import metrics, probes
-from gancore.hub import checkpoint_zip_bytes
+from gancore.checkpoint import CheckpointError
+from gancore.hub import checkpoint_zip_bytes, extract_checkpoint_zip, push_checkpoint
 from gancore.losses import LOSSES
 from gancore.plots import lab as lplots
 from gancore.presets import build_from_preset, list_presets, resolve_preset
@@ -520,6 +522,8 @@ def export_ui(key: str, lab: Lab) -> None:
             mime="application/zip",
             key=f"{key}_zip_download",
         )
+        with c1:
+            push_ui(key, data, lab.name)
     fakes = lab.fixed_fakes(2000)
     buf = io.StringIO()
     header = "x,y" if fakes.shape[1] == 2 else "x"
@@ -531,6 +535,34 @@ def export_ui(key: str, lab: Lab) -> None:
         mime="text/csv",
         key=f"{key}_csv",
     )
+
+
+def push_ui(key: str, packed: bytes, name: str) -> None:
+    """Push a packaged checkpoint (the download's zip) to a Hugging Face Hub model repo."""
+    with st.expander("Push it to the Hugging Face Hub"):
+        c1, c2, c3 = st.columns([3, 3, 1.2])
+        repo = c1.text_input(
+            "repo id", placeholder=f"your-name/gancore-{name}", key=f"{key}_push_repo"
+        ).strip()
+        token = (
+            c2.text_input(
+                "token with write access",
+                type="password",
+                key=f"{key}_push_token",
+                help="huggingface.co/settings/tokens; left empty, your `hf auth login` token",
+            ).strip()
+            or None
+        )
+        private = c3.checkbox("private", key=f"{key}_push_private")
+        if st.button("Push", key=f"{key}_push", disabled=not repo):
+            try:
+                with st.spinner(f"Uploading to {repo}…"), tempfile.TemporaryDirectory() as tmp:
+                    folder = extract_checkpoint_zip(packed, tmp)
+                    url = push_checkpoint(folder, repo, private=private, token=token)
+            except (CheckpointError, ValueError) as err:
+                st.error(f"Not pushed: {err}")
+            else:
+                st.success(f"Pushed, with its model card: {url}")
 
 
 def checkpoint_zip(lab: Lab) -> bytes:

@@ -25,7 +25,7 @@ from gancore.probes import evaluating
 from gancore.train import Trainer
 from pages import _hosted as hosted
 from pages._hosted import configure_torch
-from pages._lab import hyperparameters_ui, live_loop, transport_ui
+from pages._lab import hyperparameters_ui, live_loop, push_ui, transport_ui
 
 KEY = "imglab"
 REFRESH_SECONDS = 1.0  # image steps are heavier than toy ones: redraw once a second
@@ -264,6 +264,8 @@ def export(lab: ImageLab) -> None:
             mime="application/zip",
             key=f"{KEY}_zip_download",
         )
+        with c1:
+            push_ui(KEY, data, lab.name)
     if len(lab.frames) > 1:
         c2.download_button(
             "Download the training animation (GIF)",

@@ -64,3 +64,33 @@ def test_package_a_checkpoint_that_loads_and_samples(at, tmp_path):
     loaded = load_checkpoint(tmp_path / "gancore-dcgan-mnist")
     x = loaded.sample(4, seed=0)
     assert x.shape == (4, 1, 28, 28) and np.all(np.abs(x) <= 1)
+
+
+def test_push_the_packaged_checkpoint_to_the_hub(at, monkeypatch):
+    """The training page's push goes through gancore.hub.push_checkpoint to huggingface_hub."""
+    import gancore.hub as hub
+    from tests.test_hub import RecordingApi
+
+    RecordingApi.calls = []
+    monkeypatch.setattr(hub, "HfApi", RecordingApi)
+    at.button(key="imglab_step").click().run()
+    at.button(key="imglab_package").click().run()
+    assert at.button(key="imglab_push").disabled  # no repo id yet
+    at.text_input(key="imglab_push_repo").input("not a repo id").run()
+    at.button(key="imglab_push").click().run()
+    assert "Not pushed" in at.error[0].value and "not a valid Hub repo id" in at.error[0].value
+    assert RecordingApi.calls == []
+    at.text_input(key="imglab_push_repo").input("me/my-dcgan").run()
+    at.text_input(key="imglab_push_token").input("hf_write").run()
+    at.checkbox(key="imglab_push_private").check().run()
+    at.button(key="imglab_push").click().run()
+    assert not at.exception and not at.error
+    assert "https://huggingface.co/me/my-dcgan" in at.success[0].value
+    names = [c[0] for c in RecordingApi.calls]
+    assert names == ["init", "create_repo", "upload_folder"]
+    assert RecordingApi.calls[0] == ("init", "hf_write")
+    assert RecordingApi.calls[1][2]["private"] is True
+    upload = RecordingApi.calls[2][1]
+    assert sorted(upload["allow_patterns"]) == [
+        "README.md", "config.json", "model.safetensors", "sample.png",
+    ]  # fmt: skip
