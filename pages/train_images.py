@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +18,12 @@ import torch
 
 from gancore import render
 from gancore.checkpoint import count_parameters
-from gancore.data import DatasetUnavailableError
+from gancore.data import (
+    DatasetUnavailableError,
+    UnsafeArchiveError,
+    extract_image_zip,
+    scan_folder,
+)
 from gancore.hub import checkpoint_zip_bytes
 from gancore.image_presets import build_image_run, list_image_presets, resolve_image_preset
 from gancore.models.dcgan import DCGANConfig
@@ -83,7 +91,18 @@ def new_image_lab(preset: dict[str, Any], name: str) -> ImageLab:
     return ImageLab(preset=preset, trainer=trainer, source=source, name=name)
 
 
+DATA_CHOICES = {
+    "mnist": "MNIST",
+    "fashion-mnist": "Fashion-MNIST",
+    "cifar10": "CIFAR-10 (170 MB download on first use)",
+    "folder": "your images (a zip upload)",
+}
+CHANNELS = {"mnist": 1, "fashion-mnist": 1, "cifar10": 3, "folder": 3}
+SIZES = (28, 32, 64)
+
+
 def setup() -> ImageLab | None:
+    """Preset, data, image size and seed; rebuilds the run when any of them changes."""
     presets = _image_presets()
     names = list(presets)
     c1, c2 = st.columns([4, 1])
@@ -96,8 +115,30 @@ def setup() -> ImageLab | None:
     )
     seed = c2.number_input("seed", 0, 2**31 - 1, 0, 1, key=f"{KEY}_seed")
     wanted = resolve_image_preset(name, seed=int(seed))
+    c1, c2 = st.columns([3, 1])
+    data_names = list(DATA_CHOICES)
+    data = c1.selectbox(
+        "data",
+        data_names,
+        index=data_names.index(wanted["data"]["name"]),
+        key=f"{KEY}_data_{name}",
+        format_func=DATA_CHOICES.get,
+        help="Any data with any size: images are resized and converted to the model's channels.",
+    )
+    size_default = wanted["model"]["image_size"]
+    sizes = sorted({*SIZES, size_default})
+    size = c2.selectbox(
+        "image size (px)", sizes, index=sizes.index(size_default), key=f"{KEY}_size_{name}"
+    )
+    try:
+        wanted = _with_data_and_size(wanted, data, int(size))
+    except (DatasetUnavailableError, ValueError) as err:
+        st.error(f"That data cannot be used: {err}.")
+        return None
+    if wanted is None:
+        return None
     lab: ImageLab | None = st.session_state.get(KEY)
-    if lab is None or lab.name != name or lab.preset["train"]["seed"] != wanted["train"]["seed"]:
+    if lab is None or _identity(lab.name, lab.preset) != _identity(name, wanted):
         try:
             check_limits(wanted)
             lab = st.session_state[KEY] = new_image_lab(wanted, name)
@@ -105,6 +146,65 @@ def setup() -> ImageLab | None:
             st.error(f"{name} cannot be trained here: {err}.")
             return None
     return lab
+
+
+def _identity(name: str, preset: dict[str, Any]) -> tuple:
+    # what needs fresh models when it changes (the live-editable training knobs excluded)
+    return name, preset["train"]["seed"], repr(preset["data"]), repr(preset["model"])
+
+
+def _with_data_and_size(preset: dict[str, Any], data: str, size: int) -> dict[str, Any] | None:
+    """The preset on other data or at another size (None until an upload is there)."""
+    if data == preset["data"]["name"] and size == preset["model"]["image_size"]:
+        return preset
+    preset = {**preset, "data": {"name": data}, "model": dict(preset["model"])}
+    preset["model"].update(image_size=size, channels=CHANNELS[data])
+    if data == "folder":
+        folder = images_zip_ui()
+        if folder is None:
+            return None
+        preset["data"]["path"] = folder
+        if preset["model"]["num_classes"]:
+            _, _, classes = scan_folder(folder)
+            if len(classes) < 2:
+                raise ValueError(
+                    "a conditional preset needs labels: put each class's images in its own "
+                    "sub-folder of the zip, or pick an unconditional preset (dcgan-mnist)"
+                )
+            preset["model"]["num_classes"] = len(classes)
+    return resolve_image_preset(preset)
+
+
+def images_zip_ui() -> str | None:
+    """Your own images: a zip, safely extracted once per upload; the folder, or None."""
+    limits = hosted.limits()
+    upload = st.file_uploader(
+        f"a zip of PNG / JPEG images (class sub-folders become labels; up to "
+        f"{limits.max_upload_mb:g} MB)",
+        type=["zip"],
+        key=f"{KEY}_images_zip",
+    )
+    if upload is None:
+        st.info("Upload a zip of images to train on them.")
+        return None
+    data = upload.getvalue()
+    limits.check_upload(len(data))
+    digest = hashlib.sha256(data).hexdigest()
+    held = st.session_state.get(f"{KEY}_images")
+    if held is None or held[0] != digest:
+        if held is not None:
+            shutil.rmtree(held[1], ignore_errors=True)
+        dest = tempfile.mkdtemp(prefix="gancore-images-")
+        try:
+            extracted = extract_image_zip(data, dest)
+        except UnsafeArchiveError:
+            shutil.rmtree(dest, ignore_errors=True)
+            raise
+        held = st.session_state[f"{KEY}_images"] = (digest, dest, extracted)
+    extracted = held[2]
+    skipped = f", {len(extracted.skipped)} other files skipped" if extracted.skipped else ""
+    st.caption(f"{len(extracted.files):,} images{skipped}.")
+    return held[1]
 
 
 def check_limits(preset: dict[str, Any]) -> None:

@@ -94,3 +94,83 @@ def test_push_the_packaged_checkpoint_to_the_hub(at, monkeypatch):
     assert sorted(upload["allow_patterns"]) == [
         "README.md", "config.json", "model.safetensors", "sample.png",
     ]  # fmt: skip
+
+
+def _images_zip(classes: dict[str, int] | None, n: int = 12) -> bytes:
+    """A zip of small RGB PNGs: in class sub-folders, or flat when ``classes`` is None."""
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for folder, count in (classes or {"": n}).items():
+            for i in range(count):
+                pixels = rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)
+                png = io.BytesIO()
+                Image.fromarray(pixels).save(png, format="PNG")
+                zf.writestr(f"{folder}/{i}.png" if folder else f"{i}.png", png.getvalue())
+        zf.writestr("notes.txt", "not an image")
+    return buf.getvalue()
+
+
+def test_data_and_size_pickers_rebuild_the_run(at):
+    at.selectbox(key="imglab_data_dcgan-mnist").set_value("fashion-mnist").run()
+    assert not at.exception and not at.error
+    lab = at.session_state["imglab"]
+    assert lab.source.data.name == "fashion-mnist" and lab.preset["data"] == {
+        "name": "fashion-mnist"
+    }
+    at.selectbox(key="imglab_size_dcgan-mnist").set_value(32).run()
+    lab = at.session_state["imglab"]
+    assert lab.trainer.generator.config.image_size == 32
+    at.button(key="imglab_step").click().run()
+    assert not at.exception
+    assert lab.fixed_grid().shape[1:] == (1, 32, 32)
+
+
+def test_train_on_your_own_images_from_a_zip(at):
+    at.selectbox(key="imglab_data_dcgan-mnist").set_value("folder").run()
+    assert "Upload a zip of images" in at.info[0].value
+    at.file_uploader(key="imglab_images_zip").set_value(
+        ("mine.zip", _images_zip(None), "application/zip")
+    ).run()
+    assert not at.exception and not at.error
+    assert "12 images, 1 other files skipped" in " ".join(c.value for c in at.caption)
+    lab = at.session_state["imglab"]
+    assert lab.preset["model"]["channels"] == 3 and len(lab.source) == 12
+    at.button(key="imglab_step").click().run()
+    assert lab.trainer.step_count == 1 and lab.fixed_grid().shape[1:] == (3, 28, 28)
+    # a conditional preset takes its labels from the zip's sub-folders
+    at.selectbox(key="imglab_preset").set_value("cgan-mnist").run()
+    at.selectbox(key="imglab_data_cgan-mnist").set_value("folder").run()
+    at.file_uploader(key="imglab_images_zip").set_value(
+        ("flat.zip", _images_zip(None), "application/zip")
+    ).run()
+    assert not at.exception and "needs labels" in at.error[0].value
+    at.file_uploader(key="imglab_images_zip").set_value(
+        ("pets.zip", _images_zip({"cats": 5, "dogs": 6, "owls": 4}), "application/zip")
+    ).run()
+    assert not at.exception and not at.error
+    lab = at.session_state["imglab"]
+    assert lab.trainer.num_classes == 3 and list(lab.source.class_names) == ["cats", "dogs", "owls"]
+
+
+def test_hostile_image_zips_are_refused(at):
+    import io
+    import zipfile
+
+    at.selectbox(key="imglab_data_dcgan-mnist").set_value("folder").run()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("../../escape.png", b"x")
+    at.file_uploader(key="imglab_images_zip").set_value(
+        ("evil.zip", buf.getvalue(), "application/zip")
+    ).run()
+    assert not at.exception and "points outside the target folder" in at.error[0].value
+    at.file_uploader(key="imglab_images_zip").set_value(
+        ("junk.zip", b"PK\x03\x04 nope", "application/zip")
+    ).run()
+    assert not at.exception and "cannot be used" in at.error[0].value
