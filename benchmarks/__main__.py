@@ -12,7 +12,15 @@ import importlib
 from benchmarks.common import RESULTS, ROOT
 
 # In the order they appear in BENCHMARKS.md.
-BENCHMARKS = ["app_latency", "toy_speed", "lab_refresh", "toy_targets", "many_users"]
+BENCHMARKS = [
+    "app_latency",
+    "generate_latency",
+    "toy_speed",
+    "lab_refresh",
+    "toy_targets",
+    "image_targets",
+    "many_users",
+]
 
 HEADER = """# Benchmarks
 
