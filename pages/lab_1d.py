@@ -84,6 +84,9 @@ def _draw(lab: Lab) -> None:
         st.metric("W1(p_data, p_g)", f"{snap['w1']:.4f}")
         if spec.wasserstein and "wasserstein" in last:
             st.metric("Wasserstein estimate", f"{last['wasserstein']:.4f}")
+
+
+def _draw_curves(lab: Lab) -> None:
     if len(lab.timeline) > 1:
         c1, c2 = st.columns(2)
         with c1:
@@ -105,7 +108,7 @@ def _draw(lab: Lab) -> None:
                 width="stretch",
                 key=f"{KEY}_js",
             )
-    export_ui(KEY, lab)
 
 
-live_loop(KEY, lab.running, _draw)
+live_loop(KEY, lab.running, _draw, draw_slow=_draw_curves)
+export_ui(KEY, lab)

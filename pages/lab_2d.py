@@ -116,6 +116,10 @@ def _draw(lab: Lab, layers: list[str]) -> None:
         elif "d_real" in last:
             st.metric("mean D(real) / D(fake)", f"{last['d_real']:.3f} / {last['d_fake']:.3f}")
 
+
+def _draw_curves(lab: Lab) -> None:
+    spec = lab.trainer.spec
+    last = lab.timeline[-1] if lab.timeline else {}
     if len(lab.timeline) > 1:
         c1, c2, c3 = st.columns(3)
         with c1:
@@ -142,14 +146,14 @@ def _draw(lab: Lab, layers: list[str]) -> None:
             )
         with c3:
             series = {"grid_js": "grid JS"}
-            if "high_quality_share" in m:
+            if "high_quality_share" in last:
                 series.update(high_quality_share="high-quality share")
             st.plotly_chart(
                 lplots.curves_figure(lab.timeline, series, title="quality"),
                 width="stretch",
                 key=f"{KEY}_q",
             )
-    export_ui(KEY, lab)
 
 
-live_loop(KEY, lab.running, lambda lab: _draw(lab, layers or []))
+live_loop(KEY, lab.running, lambda lab: _draw(lab, layers or []), draw_slow=_draw_curves)
+export_ui(KEY, lab)
