@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Train the shipped checkpoints with the project's own CLI and copy them into checkpoints/.
+# Usage: GANCORE_DATA=DIR scripts/train_checkpoints.sh [NAME ...]   (default: all five)
+# Each run is deterministic on the CPU (fixed seed and step count); the model card of each
+# checkpoint records its exact command and the metrics measured at its last save.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+
+declare -A ARGS=(
+  [ring8]="ring8 --max-steps 8000 --seed 0"
+  [cgan-mnist]="cgan-mnist --max-steps 20000 --seed 0 --set data.max_images=60000"
+  [dcgan-mnist]="dcgan-mnist --max-steps 15000 --seed 0 --set data.max_images=60000"
+  [cgan-fashion-mnist]="cgan-fashion-mnist --max-steps 20000 --seed 0 --set data.max_images=60000"
+  [wgan-gp-mnist]="wgan-gp-mnist --max-steps 5000 --seed 0 --set data.max_images=60000"
+)
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=(ring8 cgan-mnist dcgan-mnist cgan-fashion-mnist wgan-gp-mnist)
+
+for name in "${names[@]}"; do
+  [ -n "${ARGS[$name]:-}" ] || { echo "unknown checkpoint $name" >&2; exit 2; }
+  out="runs/ship-$name"
+  rm -rf "$out"
+  # shellcheck disable=SC2086  # the arguments are meant to split
+  $PY -m gancore train ${ARGS[$name]} --out "$out"
+  mkdir -p "checkpoints/$name"
+  # what a user needs to sample; the optimizer state for --resume stays in runs/
+  for f in config.json model.safetensors README.md sample.png; do
+    [ -f "$out/$f" ] && cp "$out/$f" "checkpoints/$name/$f"
+  done
+  echo "shipped checkpoints/$name ($(du -sh "checkpoints/$name" | cut -f1))"
+done
