@@ -383,3 +383,35 @@ def evaluate_images(
         "class_names": list(clf.class_names),
         "classifier_test_accuracy": clf.test_accuracy,
     }
+
+
+def quick_quality(
+    fake_images: Any,
+    *,
+    dataset: str,
+    labels: Any = None,
+    n_real: int = 2000,
+    data_root: str | os.PathLike | None = None,
+) -> dict[str, float | None]:
+    """A cheap progress estimate for live training: Frechet distance on the shipped
+    classifier's features against ``n_real`` test images (cached per process), label
+    accuracy (conditional models) and the smallest predicted class share; no k-NN.
+
+    Same scale as :func:`evaluate_images`, noisier with few samples: compare it with
+    itself over a run, not with numbers measured on more samples."""
+    from gancore.classifier import _canonical
+
+    name = _canonical(dataset)
+    clf = load_classifier(name)
+    feats, logits = _features_and_logits(clf, prepare_images(fake_images), 1000)
+    if len(feats) < 2:
+        raise ValueError(f"need at least 2 generated images, got {len(feats)}")
+    ref = real_reference(name, n=n_real, root=data_root)
+    pred = logits.argmax(axis=1)
+    k = clf.config.num_classes
+    y = None if labels is None else _labels(labels, len(feats), k)
+    return {
+        "frechet_distance": frechet_distance(*feature_statistics(feats), ref.mu, ref.sigma),
+        "label_accuracy": None if y is None else float((pred == y).mean()),
+        "min_class_share": float(np.bincount(pred, minlength=k).min() / len(pred)),
+    }

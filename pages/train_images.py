@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from gancore import render
+from gancore import metrics_image, render
 from gancore.checkpoint import count_parameters
 from gancore.data import (
     DatasetUnavailableError,
@@ -41,6 +41,9 @@ TRAIN_SLICE_SECONDS = 0.7
 GRID_PER_CLASS = 8  # conditional grids: one row per label, this many columns
 GRID_UNCONDITIONAL = 64
 MAX_FRAMES = 40  # grid snapshots kept for the animation
+QUALITY_EVERY_SECONDS = 10.0  # a quality estimate this often while training
+QUALITY_SAMPLES = 500
+CLASSIFIED = ("mnist", "fashion-mnist")  # a classifier for these ships in checkpoints/
 
 
 @dataclass
@@ -58,6 +61,8 @@ class ImageLab:
     timeline: list[dict[str, float]] = field(default_factory=list)
     steps_per_second: float = 0.0
     started: float = field(default_factory=time.monotonic)
+    quality: list[dict[str, float]] = field(default_factory=list)  # periodic estimates
+    quality_at: float = 0.0  # time.monotonic() of the last estimate
 
     def fixed_grid(self) -> np.ndarray:
         """Samples from the same noise every time (one row per label when conditional)."""
@@ -308,6 +313,77 @@ def draw(lab: ImageLab) -> None:
                 lplots.curves_figure(lab.timeline, series, title="D's view and gradients"),
                 width="stretch",
                 key=f"{KEY}_d",
+            )
+    quality_ui(lab)
+
+
+def estimate_quality(lab: ImageLab, *, force: bool = False) -> dict[str, float] | None:
+    """A fresh quality estimate every QUALITY_EVERY_SECONDS (or now, with ``force``): the
+    Frechet distance on the shipped classifier's features, label accuracy, smallest class."""
+    dataset = lab.preset["data"]["name"]
+    if dataset not in CLASSIFIED:
+        return None
+    step = lab.trainer.step_count
+    due = time.monotonic() - lab.quality_at >= QUALITY_EVERY_SECONDS
+    if not lab.quality or (step != lab.quality[-1]["step"] and (force or due)):
+        G = lab.trainer.ema_generator or lab.trainer.generator
+        y = None
+        if G.num_classes:
+            y = torch.arange(QUALITY_SAMPLES) % G.num_classes
+        z = G.sample_latent(QUALITY_SAMPLES, generator=torch.Generator().manual_seed(99))
+        with evaluating(G), torch.no_grad():
+            fakes = G(z, y).numpy()
+        q = metrics_image.quick_quality(fakes, dataset=dataset, labels=y)
+        lab.quality.append({"step": float(step), **{k: v for k, v in q.items() if v is not None}})
+        del lab.quality[:-500]
+        lab.quality_at = time.monotonic()
+    return lab.quality[-1]
+
+
+def quality_ui(lab: ImageLab) -> None:
+    """The periodic quality estimate: when it stops improving, training has done its work."""
+    if lab.preset["data"]["name"] not in CLASSIFIED:
+        st.caption(
+            "No quality estimate for this data: a classifier ships for MNIST and Fashion-MNIST "
+            "only (`python -m gancore eval` reports the same numbers for a saved run)."
+        )
+        return
+    last = estimate_quality(lab)
+    prev = lab.quality[-2] if len(lab.quality) > 1 else None
+    c = st.columns([1, 1, 1, 3])
+    c[0].metric(
+        "Frechet distance (classifier)",
+        f"{last['frechet_distance']:.1f}",
+        delta=None
+        if prev is None
+        else f"{last['frechet_distance'] - prev['frechet_distance']:+.1f}",
+        delta_color="inverse",
+        help=f"{QUALITY_SAMPLES} samples against 2,000 test images, on the features of the "
+        "shipped classifier; lower is better. Re-estimated every "
+        f"{QUALITY_EVERY_SECONDS:.0f} s while training.",
+    )
+    if "label_accuracy" in last:
+        c[1].metric(
+            "label accuracy",
+            f"{100 * last['label_accuracy']:.1f}%",
+            help="share of samples the classifier reads as the label G was asked for",
+        )
+    c[2].metric(
+        "smallest class share",
+        f"{100 * last['min_class_share']:.1f}%",
+        help="of the samples, the share of the rarest predicted class (10% = all even)",
+    )
+    if len(lab.quality) > 1:
+        with c[3]:
+            st.plotly_chart(
+                lplots.curves_figure(
+                    lab.quality,
+                    {"frechet_distance": "Frechet distance"},
+                    title="quality",
+                    height=220,
+                ),
+                width="stretch",
+                key=f"{KEY}_quality",
             )
 
 

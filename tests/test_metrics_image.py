@@ -262,3 +262,22 @@ def test_evaluate_images_on_real_mnist_train_images(mnist_root):
     assert bad["classes_covered"] == 1 and bad["min_class_share"] == 0.0
     assert bad["recall"] < 0.01  # precision stays high: that one image is a real digit
     assert bad["frechet_distance"] > 50 * out["frechet_distance"]  # measured 1333
+
+
+def test_quick_quality_agrees_with_the_full_evaluation(mnist_root):
+    from gancore.metrics_image import quick_quality
+
+    train = load_dataset("mnist", root=mnist_root, train=True)
+    real, labels = train.images[:1000], train.labels[:1000]
+    quick = quick_quality(real, dataset="mnist", labels=labels, data_root=mnist_root)
+    full = evaluate_images(real, dataset="mnist", labels=labels, data_root=mnist_root, n_real=2000)
+    assert quick["frechet_distance"] == pytest.approx(full["frechet_distance"], rel=1e-9)
+    assert quick["label_accuracy"] == full["label_accuracy"] > 0.97
+    assert quick["min_class_share"] == pytest.approx(full["min_class_share"])
+    wrong = quick_quality(real, dataset="mnist", labels=(labels + 1) % 10, data_root=mnist_root)
+    assert wrong["label_accuracy"] < 0.03  # shifted labels: almost all wrong
+    noise = torch.randint(0, 256, (500, 1, 28, 28), dtype=torch.uint8)
+    assert (
+        quick_quality(noise, dataset="mnist", data_root=mnist_root)["frechet_distance"]
+        > 20 * quick["frechet_distance"]
+    )
