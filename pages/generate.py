@@ -138,7 +138,8 @@ def samples_tab(gan: LoadedGAN) -> None:
         c[1].select_slider(
             "how many",
             [8, 16, 32, 64, 100],
-            value=64 if gan.kind == "image" else 100,
+            # conditional: a label x noise grid, one label per column
+            value=64 if gan.kind == "image" and not gan.num_classes else 100,
             key=f"{KEY}_n",
         )
     )

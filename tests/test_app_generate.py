@@ -71,8 +71,8 @@ def at(shipped, monkeypatch) -> AppTest:
 
 def test_opens_on_a_shipped_image_model_with_samples(at):
     assert at.selectbox(key="gen_shipped").options == ["tiny-cgan", "tiny-dcgan", "ring8"]
-    images = at.get("image")
-    assert images and "64 samples, seed 0" in images[0].captions[0]
+    images = at.get("image")  # a conditional model opens on a label x noise grid
+    assert images and "100 samples, seed 0, every label" in images[0].captions[0]
 
 
 def test_seed_label_and_truncation_change_the_grid(at):
@@ -130,7 +130,7 @@ def test_uploaded_checkpoint_zip_loads(at, shipped):
     at.radio(key="gen_kind").set_value("upload a checkpoint zip").run()
     at.file_uploader(key="gen_zip").set_value(("tiny.zip", buf.getvalue(), "application/zip")).run()
     assert not at.exception and not at.error
-    assert at.get("image") and "64 samples" in at.get("image")[0].captions[0]
+    assert at.get("image") and "100 samples" in at.get("image")[0].captions[0]
 
 
 def test_hub_source_reports_a_missing_repo(at, fake_hub):
@@ -199,7 +199,7 @@ def test_every_hub_failure_is_a_message_in_the_page(at, fake_hub, shipped, tmp_p
         assert not at.get("image"), repo  # no grid from a failed load
     assert not marker.exists()
     _hub_source(at, "owner/gated", "hf_secret")  # the right token opens it
-    assert not at.error and "64 samples" in at.get("image")[0].captions[0]
+    assert not at.error and "100 samples" in at.get("image")[0].captions[0]
     # the network goes away (nothing listens at the endpoint): a repo never cached cannot load
     from huggingface_hub import constants
 
