@@ -352,14 +352,14 @@ def quality_ui(lab: ImageLab) -> None:
     prev = lab.quality[-2] if len(lab.quality) > 1 else None
     c = st.columns([1, 1, 1, 3])
     c[0].metric(
-        "Frechet distance (classifier)",
+        "Frechet distance",
         f"{last['frechet_distance']:.1f}",
         delta=None
         if prev is None
         else f"{last['frechet_distance'] - prev['frechet_distance']:+.1f}",
         delta_color="inverse",
         help=f"{QUALITY_SAMPLES} samples against 2,000 test images, on the features of the "
-        "shipped classifier; lower is better. Re-estimated every "
+        "shipped classifier (not Inception: not comparable to published FIDs); lower is better. Re-estimated every "
         f"{QUALITY_EVERY_SECONDS:.0f} s while training.",
     )
     if "label_accuracy" in last:

@@ -1,4 +1,6 @@
-"""The app in a real browser: every page loads without an exception; a slider changes the numbers."""
+"""The app in a real browser: every page loads without an exception; the core flows work."""
+
+import re
 
 import pytest
 
@@ -108,3 +110,53 @@ def test_points_drawn_on_the_canvas_train(page, app_url):
     step = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text("step", exact=True))
     assert step.locator('[data-testid="stMetricValue"]').inner_text() == "10"
     screenshot(page, "lab-2d-drawn-points", full_page=False)
+
+
+def _open(page, app_url: str, title: str) -> None:
+    page.goto(f"{app_url}/")
+    settle(page)
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(title).click()
+    settle(page)
+
+
+def test_an_image_run_trains_a_few_steps_in_the_browser(page, app_url):
+    _open(page, app_url, "Image GANs")
+    page.get_by_role("combobox", name="preset").click()
+    page.get_by_role("option", name=re.compile(r"^cgan-mnist ")).click()
+    settle(page)
+    grid = page.locator('[data-testid="stImage"] img').first
+    before = grid.get_attribute("src")
+    step = (
+        page.locator('[data-testid="stMetric"]')
+        .filter(has=page.get_by_text("step", exact=True))
+        .locator('[data-testid="stMetricValue"]')
+    )
+    for n in (10, 20, 30):  # each click once the last one's steps are drawn
+        page.get_by_role("button", name="Step ×10", exact=True).click()
+        page.wait_for_function(
+            "([el, n]) => el.innerText === n", arg=[step.element_handle(), str(n)], timeout=60_000
+        )
+    settle(page, timeout_ms=60_000)
+    assert step.inner_text() == "30"
+    assert grid.get_attribute("src") != before  # a new picture of the fixed-noise grid
+    assert page.get_by_text("Frechet distance", exact=True).count() == 1
+    assert not exceptions(page)
+    screenshot(page, "images-training")
+    assert page.get_by_role("heading", name="Does D check the label?").count() == 1
+
+
+def test_generate_picks_a_label_and_downloads_the_grid(page, app_url):
+    _open(page, app_url, "Generate")
+    page.get_by_role("combobox", name="label").click()
+    page.get_by_role("option", name="7 - seven").click()
+    settle(page)
+    caption = page.locator('[data-testid="stImageCaption"], [data-testid="caption"]')
+    assert page.get_by_text("samples, seed 0, 7 - seven").count() == 1, caption.all_inner_texts()
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download the grid (PNG)").click()
+    path = info.value.path()
+    with open(path, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert info.value.suggested_filename == "gancore-seed0.png"
+    assert not exceptions(page)
+    screenshot(page, "generate-label-7", full_page=False)
