@@ -212,3 +212,51 @@ def test_every_hub_failure_is_a_message_in_the_page(at, fake_hub, shipped, tmp_p
     )
     _hub_source(at, "owner/never-seen")
     assert "could not reach the Hub" in at.error[0].value
+
+
+def _png_header_claiming(width: int, height: int) -> bytes:
+    """A valid PNG signature and IHDR chunk for a huge image, with a token of pixel data:
+    decoding it whole would need width x height x 3 bytes."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_a_huge_picture_is_refused_before_decoding(at):
+    import tracemalloc
+
+    at.segmented_control(key="gen_tab").set_value("Invert your image").run()
+    tracemalloc.start()
+    at.file_uploader(key="gen_inv_file").set_value(
+        ("huge.png", _png_header_claiming(60_000, 60_000), "image/png")
+    ).run()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert not at.exception
+    assert "60000×60000" in at.error[0].value or "decompression bomb" in at.error[0].value.lower()
+    assert peak < 200_000_000  # the 10.8 GB of pixels were never allocated
+
+
+def test_sessions_are_isolated(shipped, monkeypatch):
+    """Two browser sessions on one server: one's choices never show in the other's page."""
+    monkeypatch.setenv("GANCORE_CHECKPOINTS", str(shipped))
+    a = AppTest.from_file(PAGE, default_timeout=120).run()
+    b = AppTest.from_file(PAGE, default_timeout=120).run()
+    a.number_input(key="gen_seed").set_value(9).run()
+    a.selectbox(key="gen_label").set_value("3").run()
+    b.run()
+    assert "seed 9, 3" in a.get("image")[0].captions[0]
+    assert "seed 0, every label" in b.get("image")[0].captions[0]
+    assert b.number_input(key="gen_seed").value == 0

@@ -124,6 +124,8 @@ def test_a_full_server_says_busy_and_keeps_the_run(hosted):
     assert first.session_state["lab2d"].running  # holds the one slot
     assert first.session_state["lab2d"].trainer.step_count > 0
     second = _run(LAB_2D)  # another browser session on the same server
+    assert second.session_state["lab2d"].trainer.step_count == 0  # isolated: not the first's run
+    assert second.session_state["lab2d"] is not first.session_state["lab2d"]
     second.button(key="lab2d_step10").click().run()
     second.button(key="lab2d_play").click().run()
     lab = second.session_state["lab2d"]
