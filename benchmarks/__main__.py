@@ -19,6 +19,7 @@ BENCHMARKS = [
     "lab_refresh",
     "toy_targets",
     "image_targets",
+    "image_speed",
     "many_users",
 ]
 
