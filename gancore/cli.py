@@ -133,6 +133,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--n", type=int, default=2500)
     s.add_argument("--data-root", type=Path)
     s.add_argument("--revision")
+    s.add_argument(
+        "--inception",
+        action="store_true",
+        help="also Inception FID / KID / IS (needs: pip install 'gancore[inception]')",
+    )
     s.set_defaults(func=cmd_eval)
 
     s = sub.add_parser("push", help="upload a checkpoint folder to the Hugging Face Hub")
@@ -308,9 +313,19 @@ def cmd_eval(args, argv) -> int:
         report = {"source": loaded.source, "samples": args.n, **runs.pixel_stats(fakes, source)}
         root = None if args.data_root is None else str(args.data_root)
         report.update(runs.classifier_quality(fakes, labels, source.data.name, root))
+        if args.inception:
+            from gancore.metrics_inception import InceptionUnavailable, inception_metrics
+
+            reals, _ = source.take(list(range(min(args.n, len(source)))))
+            try:
+                report.update(inception_metrics(fakes, reals.numpy()))
+            except InceptionUnavailable as err:
+                raise UserError(f"--inception: {err}") from None
         report["training_metrics"] = loaded.config.get("metrics", {})
         print(json.dumps(report, indent=2))
         return 0
+    if args.inception:
+        raise UserError("--inception applies to image checkpoints; this one draws toy points.")
     dist = get_toy(data.pop("name"), **data)
     fakes = loaded.sample(args.n, seed=runs.EVAL_SEED).astype(np.float64)
     print(json.dumps({"source": loaded.source, **runs.toy_quality(fakes, dist)}, indent=2))
