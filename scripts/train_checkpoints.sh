@@ -10,7 +10,7 @@ PY=${PY:-.venv/bin/python}
 declare -A ARGS=(
   [ring8]="ring8 --max-steps 8000 --seed 0"
   [cgan-mnist]="cgan-mnist --max-steps 20000 --seed 0 --set data.max_images=60000"
-  [dcgan-mnist]="dcgan-mnist --max-steps 15000 --seed 0 --set data.max_images=60000"
+  [dcgan-mnist]="dcgan-mnist --max-steps 20000 --seed 0 --set data.max_images=60000"
   [cgan-fashion-mnist]="cgan-fashion-mnist --max-steps 20000 --seed 0 --set data.max_images=60000"
   [wgan-gp-mnist]="wgan-gp-mnist --max-steps 5000 --seed 0 --set data.max_images=60000"
 )
