@@ -8,6 +8,7 @@ and any data source with `next_batch(batch_size) -> (x, y_or_None)`, `state_dict
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import time
@@ -96,6 +97,7 @@ class TrainConfig:
     max_grad_norm: float = 0.0  # 0 = no clipping
     lr_decay_steps: int = 0  # 0 = constant learning rates
     lr_decay_factor: float = 0.1  # lr multiplier reached after lr_decay_steps rounds
+    mixed_precision: bool = True  # bfloat16 autocast on CUDA (when supported); CPU: float32
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -121,6 +123,8 @@ class TrainConfig:
         _check_int("lr_decay_steps", self.lr_decay_steps, 0, 10**9)
         _check_number("lr_decay_factor", self.lr_decay_factor, 0.0, 1.0, lo_open=True)
         _check_int("seed", self.seed, 0, 2**32 - 1)
+        if not isinstance(self.mixed_precision, bool):
+            raise ValueError(f"mixed_precision must be true or false, got {self.mixed_precision!r}")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -188,6 +192,11 @@ class Trainer:
                 f"{discriminator.num_classes}"
             )
         self.device = torch.device(device)
+        self._bf16_device = (
+            self.device.type == "cuda"
+            and torch.cuda.is_available()
+            and torch.cuda.is_bf16_supported()
+        )
         self.generator = generator.to(self.device).train()
         self.discriminator = discriminator.to(self.device).train()
         self.data = data
@@ -240,6 +249,13 @@ class Trainer:
             for group in opt.param_groups:
                 group["lr"] = lr * scale
 
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        """bfloat16 autocast on CUDA (mixed_precision); a no-op elsewhere, so CPU runs stay
+        float32 and bit-exact. Weights, optimizer state and losses stay float32."""
+        if self.config.mixed_precision and self._bf16_device:
+            return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
     def _grad_norm(self, params: list[Tensor]) -> Tensor:
         if self.config.max_grad_norm > 0:
             return nn.utils.clip_grad_norm_(params, self.config.max_grad_norm)
@@ -273,13 +289,16 @@ class Trainer:
             real, y_real = self._real_batch(n)
             z = G.sample_latent(n, generator=self.noise, device=self.device)
             y_fake = self._fake_labels(n)
-            with torch.no_grad():
-                fake = G(z, y_fake)
-            real_out, fake_out = D(real, y_real), D(fake, y_fake)
-            d_loss = spec.d_loss(real_out, fake_out)
+            with self._autocast():
+                with torch.no_grad():
+                    fake = G(z, y_fake)
+                real_out, fake_out = D(real, y_real), D(fake, y_fake)
+                # losses on float32 logits: the log-sigmoids must not round in bfloat16
+                d_loss = spec.d_loss(real_out.float(), fake_out.float())
             if spec.needs_gp:
-                # real labels for the interpolates: a fake's own label is not defined between
-                gp = gradient_penalty(D, real, fake, y_real, generator=self.noise)
+                # real labels for the interpolates: a fake's own label is not defined between;
+                # in float32 even under mixed precision (a gradient norm through a double backward)
+                gp = gradient_penalty(D, real, fake.float(), y_real, generator=self.noise)
                 d_loss = d_loss + cfg.gp_lambda * gp
             self.opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
@@ -299,7 +318,8 @@ class Trainer:
                 # G step: minimise spec.g_loss, e.g. -log D(G(z)) (non-saturating)
                 z = G.sample_latent(n, generator=self.noise, device=self.device)
                 y_fake = self._fake_labels(n)
-                g_loss = spec.g_loss(D(G(z, y_fake), y_fake))
+                with self._autocast():
+                    g_loss = spec.g_loss(D(G(z, y_fake), y_fake).float())
                 self.opt_g.zero_grad(set_to_none=True)
                 g_loss.backward()
                 if cfg.max_grad_norm > 0:

@@ -1,3 +1,4 @@
+import contextlib
 import io
 import json
 import math
@@ -393,3 +394,20 @@ def test_step_d_only_and_g_only_update_just_that_network():
     assert trainer.step_count == 5
     with pytest.raises(ValueError, match="D, G or both"):
         trainer.step(update_d=False, update_g=False)
+
+
+def test_mixed_precision_is_bf16_autocast_on_cuda_only():
+    tr = make()
+    assert tr.config.mixed_precision  # on by default: it applies where it can
+    assert isinstance(tr._autocast(), contextlib.nullcontext)  # the CPU stays float32
+    tr._bf16_device = True  # as on a bf16-capable GPU
+    ctx = tr._autocast()
+    assert isinstance(ctx, torch.autocast) and ctx.fast_dtype == torch.bfloat16
+    tr.update_config(mixed_precision=False)
+    assert isinstance(tr._autocast(), contextlib.nullcontext)
+    with pytest.raises(ValueError, match="mixed_precision must be true or false"):
+        TrainConfig(mixed_precision="yes")
+    # configs saved before the field existed still load (it defaults on)
+    old = TrainConfig().to_dict()
+    del old["mixed_precision"]
+    assert TrainConfig.from_dict(old).mixed_precision is True
