@@ -187,3 +187,19 @@ def test_hosted_sidebar_states_the_caps(hosted):
     at = _run(APP)
     text = " ".join(c.value for c in at.sidebar.caption)
     assert "Hosted demo: runs stop at 20,000 steps" in text and "8 trainings" in text
+
+
+def test_streamlit_secrets_turn_the_caps_on_and_the_environment_wins(monkeypatch):
+    monkeypatch.delenv("GANCORE_HOSTED", raising=False)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["GANCORE_HOSTED"] = "1"  # as pasted into Streamlit Community Cloud's Secrets
+    at.secrets["GANCORE_MAX_STEPS"] = "500"
+    at.run()
+    assert not at.exception
+    assert "Hosted demo: runs stop at 500 steps" in " ".join(c.value for c in at.sidebar.caption)
+    monkeypatch.setenv("GANCORE_MAX_STEPS", "700")  # the environment wins over a secret
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["GANCORE_HOSTED"] = "1"
+    at.secrets["GANCORE_MAX_STEPS"] = "500"
+    at.run()
+    assert "runs stop at 700 steps" in " ".join(c.value for c in at.sidebar.caption)
