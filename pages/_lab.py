@@ -287,6 +287,7 @@ def transport_ui(
         "Reset", key=f"{key}_reset", width="stretch", help="fresh models, same settings"
     ):
         st.session_state[key] = reset()
+        hosted.slots().release(hosted.owner(key))
         st.rerun()
     if extra is not None:
         with cols[-1]:
