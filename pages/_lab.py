@@ -353,16 +353,15 @@ def live_loop(
     times a second while running. A run that stops itself (diverged, or reached
     ``max_steps``) reruns the whole page, which turns the timer off.
 
-    The training slice shrinks when drawing is slow, so a tick (train + draw) fits in
-    ``refresh``; ``draw_slow`` (curves over time) is a second fragment redrawn every
-    ``slow_refresh`` seconds, which spares the browser re-rendering them on every tick."""
+    ``draw_slow`` (curves over time) is a second fragment redrawn every ``slow_refresh``
+    seconds, which spares the browser re-rendering them on every tick. (A training slice
+    that shrank when drawing was slow starved training on a loaded server: 0.2 rounds/s per
+    session with 8 sessions, so the slice is fixed.)"""
 
     @st.fragment(run_every=refresh if running else None)
     def live() -> None:
         lab = st.session_state[key]
         configure_torch(threads)
-        drawing = st.session_state.get(f"{key}_draw_seconds", 0.0)
-        budget = max(0.03, min(slice_seconds, refresh - drawing - 0.02))
         if lab.running:
             slots, me = hosted.slots(), hosted.owner(key)
             limit = (
@@ -378,14 +377,12 @@ def live_loop(
                 lab.running = False
             limit = min(limit, room)
             if lab.running and limit > 0:
-                advance(lab, seconds=budget, steps=limit)
+                advance(lab, seconds=slice_seconds, steps=limit)
             if limit <= 0 or not lab.running:
                 lab.running = False
                 slots.release(me)
                 st.rerun(scope="app")
-        t0 = time.perf_counter()
         draw(lab)
-        st.session_state[f"{key}_draw_seconds"] = time.perf_counter() - t0
 
     live()
     if draw_slow is not None:
