@@ -189,3 +189,12 @@ def test_quality_estimate_tracks_training(at):
     assert 0.0 <= float(metric(at, "smallest class share").rstrip("%")) <= 100.0
     at.button(key="imglab_step").click().run()  # within the 10 s: no new estimate
     assert [q["step"] for q in at.session_state["imglab"].quality] == [0.0, 10.0]
+
+
+def test_a_dataset_missing_offline_is_a_clear_message(at):
+    # CIFAR-10 is not in the offline root and this machine cannot download it
+    at.selectbox(key="imglab_data_dcgan-mnist").set_value("cifar10").run()
+    assert not at.exception
+    message = at.error[0].value
+    assert "cannot be trained here" in message and "cifar" in message.lower()
+    assert at.session_state["imglab"].source.data.name == "mnist"  # the last good run is kept
