@@ -3,7 +3,8 @@
 A real `streamlit run` server on loopback with the hosted caps on (GANCORE_HOSTED=1, so one
 torch thread per piece of work and at most 8 live trainings), and Debian's Chromium
 (Playwright) with one browser context per user, so each is its own Streamlit session with
-its own cookies and websocket. Every session opens the 2D lab and presses Train; then for
+its own cookies and websocket (background-tab timer throttling off: each user has a tab in
+front of them). Every session opens the 2D lab and presses Train; then for
 the measured time each page's step counter and any exception or error element are read
 every few seconds, and the server's resident memory is sampled. Browser and server share
 the 2-core machine, so the browser's rendering of N live pages competes with training.
@@ -19,7 +20,7 @@ import time
 from pathlib import Path
 
 from benchmarks.common import write_section
-from tests.browser_helpers import chromium, settle, streamlit_server
+from tests.browser_helpers import UNTHROTTLED, chromium, settle, streamlit_server
 
 USERS = int(os.environ.get("GANCORE_BENCH_USERS", 8))
 SECONDS = float(os.environ.get("GANCORE_BENCH_SECONDS", 60))
@@ -64,7 +65,10 @@ def _problems(page) -> list[str]:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {"GANCORE_HOSTED": "1"}
-        with streamlit_server(Path(tmp) / "server.log", env=env) as url, chromium() as browser:
+        with (
+            streamlit_server(Path(tmp) / "server.log", env=env) as url,
+            chromium(UNTHROTTLED) as browser,
+        ):
             port = int(url.rsplit(":", 1)[1])
             rss = [_rss_mb(port)]
             contexts = [

@@ -78,15 +78,26 @@ def streamlit_server(log: Path, *, env: dict[str, str] | None = None):
             proc.kill()
 
 
+# Each page its own visible tab: Chromium otherwise throttles the timers of pages it deems
+# in the background, and Streamlit's live fragments tick from browser timers.
+UNTHROTTLED = [
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+]
+
+
 @contextmanager
-def chromium():
+def chromium(extra_args: list[str] | None = None):
     """Debian's Chromium, headless, driven by Playwright; yields the Browser."""
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         raise RuntimeError(f"Chromium not found at {CHROMIUM}: run `make test`, which installs it.")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + (extra_args or [])
+        )
         try:
             yield b
         finally:
