@@ -135,7 +135,7 @@ def _draw_curves(lab: Lab) -> None:
                 series, title = {"wasserstein": "W estimate (real − fake)"}, "Wasserstein estimate"
             else:
                 series, title = (
-                    {"d_real": "mean D(real)", "d_fake": "mean D(fake)"},
+                    {"d_real": "D(real)", "d_fake": "D(fake)"},  # short: one legend row
                     "what D believes",
                 )
             series.update(grad_norm_d="‖∇D‖", grad_norm_g="‖∇G‖")

@@ -204,7 +204,10 @@ def curves_figure(
             annotation_position="bottom right",
         )
     fig.update_xaxes(title_text="step")
-    base_layout(fig, height=height, title=title)
+    many = len(fig.data) > 2  # a legend of several rows would run into the title: below
+    base_layout(fig, height=height + (40 if many else 0), title=title, bottom=95 if many else 45)
+    if many:
+        fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-0.32, yanchor="top"))
     fig.update_layout(hovermode="x unified")
     return fig
 
