@@ -14,8 +14,9 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
+# The empty line answers Streamlit's first-run e-mail prompt, which would otherwise wait.
 run: $(STAMP)
-	$(PY) -m streamlit run streamlit_app.py --server.port $(PORT)
+	printf '\n' | $(PY) -m streamlit run streamlit_app.py --server.port $(PORT)
 
 # Debian's Chromium drives the browser tests (Playwright cannot download browsers here).
 browser:
