@@ -16,11 +16,14 @@ BENCHMARKS = [
     "app_latency",
     "generate_latency",
     "toy_speed",
+    "toy_convergence",
     "lab_refresh",
     "toy_targets",
     "image_targets",
     "image_speed",
     "many_users",
+    "memory",
+    "speed_work",
 ]
 
 HEADER = """# Benchmarks

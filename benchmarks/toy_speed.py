@@ -25,15 +25,16 @@ BLOCK_STEPS = 200
 BLOCKS = 5
 
 
-def bare_loop(preset: str):
-    """A closure running n steps of the plain algorithm on fresh models of the preset."""
-    trainer, dist = build_from_preset(preset, seed=0)
+def bare_loop(preset: str, seed: int = 0):
+    """A closure running n steps of the plain algorithm on fresh models of the preset;
+    ``run.sample(n, generator)`` draws from its EMA generator (or G) in eval mode."""
+    trainer, dist = build_from_preset(preset, seed=seed)
     G, D, cfg = trainer.generator, trainer.discriminator, trainer.config
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas_g)
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas_d)
     ema = copy.deepcopy(G).requires_grad_(False) if cfg.ema_decay > 0 else None
-    data_gen = torch.Generator().manual_seed(1)
-    noise = torch.Generator().manual_seed(0)
+    data_gen = torch.Generator().manual_seed(seed + 1)
+    noise = torch.Generator().manual_seed(seed)
     n, spec = cfg.batch_size, trainer.spec
 
     def run(steps: int) -> None:
@@ -57,8 +58,17 @@ def bare_loop(preset: str):
                 with torch.no_grad():
                     for pe, p in zip(ema.parameters(), G.parameters(), strict=True):
                         pe.lerp_(p, 1 - cfg.ema_decay)
-        float(d_loss)  # one sync at the end, as a real loop would report something
+        float(d_loss.detach())  # one sync at the end, as a real loop would report something
 
+    def sample(n: int, generator: torch.Generator) -> torch.Tensor:
+        model = ema if ema is not None else G
+        model.eval()
+        with torch.no_grad():
+            out = model(model.sample_latent(n, generator=generator))
+        model.train()
+        return out
+
+    run.sample = sample  # type: ignore[attr-defined]
     return run
 
 

@@ -141,19 +141,22 @@ class TrainConfig:
         return cls(**d)
 
 
-def _group_norms(groups: list[list[Tensor]]) -> list[Tensor]:
-    """The 2-norm of each group of tensors (0 for an empty group), in one foreach pass.
+def _norm_parts(groups: list[list[Tensor]]) -> tuple[list[Tensor], list[int]]:
+    """The 2-norm of every tensor of every group in one foreach pass, and the group sizes.
 
-    Same value as nn.utils.get_total_norm per group, with one kernel launch for all of them
-    instead of several per group: for the toy MLPs the launches are most of the cost."""
+    :func:`_combine_norms` turns them into one norm per group (same value as
+    nn.utils.get_total_norm per group) on the host, after the round's one sync: for the toy
+    MLPs the kernel launches of reducing each group on the device were most of the cost."""
     flat = [t for g in groups for t in g]
-    if not flat:
-        return [torch.zeros(()) for _ in groups]
-    squares = torch.stack(torch._foreach_norm(flat)).square()
+    return (list(torch._foreach_norm(flat)) if flat else []), [len(g) for g in groups]
+
+
+def _combine_norms(values: list[float], sizes: list[int]) -> list[float]:
+    """One 2-norm per group from its tensors' norms (0 for an empty group)."""
     out, start = [], 0
-    for g in groups:
-        out.append(squares[start : start + len(g)].sum().sqrt())
-        start += len(g)
+    for k in sizes:
+        out.append(math.sqrt(sum(v * v for v in values[start : start + k])))
+        start += k
     return out
 
 
@@ -335,12 +338,13 @@ class Trainer:
             # the last update's gradients (still in .grad) and both parameter norms, fused
             grads_d = [p.grad for p in self._d_params if p.grad is not None] if update_d else []
             grads_g = [p.grad for p in self._g_params if p.grad is not None] if update_g else []
-            norms = _group_norms([grads_d, grads_g, self._g_params, self._d_params])
-        else:
-            norms = [grad_norm_d, grad_norm_g, *_group_norms([self._g_params, self._d_params])]
-        return self._finish_step(d_loss, g_loss, real_out, fake_out, norms)
+            parts, sizes = _norm_parts([grads_d, grads_g, self._g_params, self._d_params])
+        else:  # the clipped gradients' norms are already one tensor each
+            parts, sizes = _norm_parts([self._g_params, self._d_params])
+            parts, sizes = [grad_norm_d, grad_norm_g, *parts], [1, 1, *sizes]
+        return self._finish_step(d_loss, g_loss, real_out, fake_out, parts, sizes)
 
-    def _finish_step(self, d_loss, g_loss, real_out, fake_out, norms):
+    def _finish_step(self, d_loss, g_loss, real_out, fake_out, norm_parts, norm_sizes):
         spec = self.spec
         with torch.no_grad():
             if spec.probabilities:
@@ -348,7 +352,8 @@ class Trainer:
             else:
                 d_real, d_fake = real_out.mean(), fake_out.mean()
             # the one host sync of the round: losses, D's verdicts, grad norms, param norms
-            values = torch.stack([d_loss, g_loss, d_real, d_fake, *norms]).tolist()
+            synced = torch.stack([d_loss, g_loss, d_real, d_fake, *norm_parts]).tolist()
+        values = synced[:4] + _combine_norms(synced[4:], norm_sizes)
         names = ["d_loss", "g_loss", "d_real", "d_fake", "grad_norm_d", "grad_norm_g"]
         bad = [k for k, v in zip(names, values, strict=False) if not math.isfinite(v)]
         for k, v in zip(("G parameters", "D parameters"), values[-2:], strict=True):

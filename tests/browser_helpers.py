@@ -34,8 +34,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(log: Path, *, env: dict[str, str] | None = None):
-    """`streamlit run streamlit_app.py` on a free loopback port; yields its URL."""
+def streamlit_server(log: Path, *, env: dict[str, str] | None = None, app: Path | None = None):
+    """`streamlit run streamlit_app.py` (or ``app``) on a free loopback port; yields its URL."""
     port = free_port()
     full_env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **(env or {})}
     with open(log, "w") as out:
@@ -45,7 +45,7 @@ def streamlit_server(log: Path, *, env: dict[str, str] | None = None):
                 "-m",
                 "streamlit",
                 "run",
-                str(ROOT / "streamlit_app.py"),
+                str(app or ROOT / "streamlit_app.py"),
                 "--server.headless=true",
                 f"--server.port={port}",
                 "--server.address=127.0.0.1",

@@ -54,6 +54,15 @@ def test_each_loss_trains_five_finite_steps(loss):
     assert all(moved)
 
 
+def test_gradient_norms_match_torch():
+    # the norms combined on the host equal torch's total norm of the last update's gradients
+    tr = make(loss="non_saturating")
+    h = tr.run(steps=3)[-1]
+    for key, net in (("grad_norm_d", tr.discriminator), ("grad_norm_g", tr.generator)):
+        expected = nn.utils.get_total_norm([p.grad for p in net.parameters()]).item()
+        assert h[key] == pytest.approx(expected, rel=1e-5) and expected > 0
+
+
 def test_reported_metrics_are_consistent():
     tr = make(loss="non_saturating")
     h = tr.step()
