@@ -10,7 +10,9 @@ PY=${PY:-.venv/bin/python}
 declare -A ARGS=(
   [ring8]="ring8 --max-steps 8000 --seed 0"
   [cgan-mnist]="cgan-mnist --max-steps 20000 --seed 0 --set data.max_images=60000"
-  [dcgan-mnist]="dcgan-mnist --max-steps 20000 --seed 0 --set data.max_images=60000"
+  # batch 128 (the preset's 64 suits 5-minute CPU runs): rarest digit 5.8% of 50,000 samples
+  # against 4.9% at batch 64. The shipped one was trained with GANCORE_TORCH_THREADS=1.
+  [dcgan-mnist]="dcgan-mnist --max-steps 20000 --seed 0 --set data.max_images=60000 --set train.batch_size=128"
   [cgan-fashion-mnist]="cgan-fashion-mnist --max-steps 20000 --seed 0 --set data.max_images=60000"
   [wgan-gp-mnist]="wgan-gp-mnist --max-steps 5000 --seed 0 --set data.max_images=60000"
 )

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -110,3 +111,20 @@ def test_tanh_activation_is_tanh():
     x = x.double().requires_grad_()
     (g,) = torch.autograd.grad(SigmoidTanh()(x).sum(), x)
     torch.testing.assert_close(g, 1 - torch.tanh(x.detach()) ** 2, atol=1e-12, rtol=0)
+
+
+def test_generator_mesh_is_the_latent_grid_pushed_through_g():
+    from gancore.probes import generator_mesh
+
+    torch.manual_seed(0)
+    G = MLPGenerator(MLPConfig(latent_dim=3, g_hidden_layers=1, g_width=8))
+    lines = generator_mesh(G, lines=5, points=7)
+    assert len(lines) == 10 and all(line.shape == (7, 2) for line in lines)
+    # line 6: the second family (z_1 varies), z_0 at the second tick -1, z_2 held at 0
+    along = torch.linspace(-2, 2, 7)
+    z = torch.stack([torch.full((7,), -1.0), along, torch.zeros(7)], dim=1)
+    with torch.no_grad():
+        expected = G.eval()(z).numpy()
+    assert np.allclose(lines[6], expected, atol=1e-6)
+    flat = generator_mesh(MLPGenerator(MLPConfig(latent_dim=1, g_width=8)), points=9)
+    assert len(flat) == 1 and flat[0].shape == (9, 2)  # a 1D latent draws one line
