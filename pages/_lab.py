@@ -33,8 +33,11 @@ from gancore.user_data import parse_points_csv, rescale_points
 from pages import _hosted as hosted
 from pages._hosted import configure_torch
 
-REFRESH_SECONDS = 0.25  # 4 Hz redraw while training
-TRAIN_SLICE_SECONDS = 0.12  # of each refresh, the part spent training
+# A tick trains for the slice, then draws (~35 ms for the 2D lab); ticks are requested every
+# REFRESH_SECONDS and queue while one runs. With the browser on the same 2-core box, 0.2 / 0.08
+# gave ~4 redraws a second (0.25 / 0.12 gave 3.2, the browser missing some); see lab_refresh.
+REFRESH_SECONDS = 0.2
+TRAIN_SLICE_SECONDS = 0.08  # of each refresh, the part spent training
 N_SHOWN = 600  # samples drawn on the figure
 N_METRIC = 2000  # samples behind the metrics
 
