@@ -158,7 +158,7 @@ def gancore_app_rows(browser, tmp: Path) -> list[tuple[str, float, float]]:
         page.wait_for_selector('[data-testid="stImage"]', timeout=60_000)
         rows.append(("Generate open (cgan-mnist grid)", s.last, s.peak))
         page.close()
-        page.wait_for_timeout(2000)
+        time.sleep(2)
         rows.append(("visitor gone", s.last, s.peak))
     return rows
 
