@@ -76,5 +76,21 @@ def write_section(name: str, title: str, body: str, command: str) -> Path:
     return path
 
 
+def server_rss_mb(port: int) -> float:
+    """Resident memory of the streamlit process serving ``port`` (MB)."""
+    out = subprocess.run(
+        ["pgrep", "-f", f"server.port={port}"], capture_output=True, text=True
+    ).stdout.split()
+    total = 0.0
+    for pid in out:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return total
+
+
 def python() -> str:
     return sys.executable

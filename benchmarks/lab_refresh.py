@@ -17,7 +17,7 @@ from pathlib import Path
 
 from benchmarks.common import write_section
 from pages._lab import REFRESH_SECONDS, TRAIN_SLICE_SECONDS
-from tests.browser_helpers import chromium, settle, streamlit_server
+from tests.browser_helpers import chromium, metric_value, open_page, settle, streamlit_server
 
 SECONDS = 15.0
 PRESETS = ["ring8", "grid25"]
@@ -44,34 +44,26 @@ COUNT_CHANGES = """([el, ms]) => new Promise(done => {
 })"""
 
 
-def _count(page, step) -> tuple[float, int, int]:
-    """(redraws per second, step before, step after) over SECONDS."""
+def _count(page, step) -> tuple[float, float]:
+    """(redraws per second, step-counter increase per second) over SECONDS."""
     first = int(step.inner_text().replace(",", ""))
     t0 = time.monotonic()
     changes = page.evaluate(COUNT_CHANGES, [step.element_handle(), int(SECONDS * 1000)])
     elapsed = time.monotonic() - t0
-    return changes / elapsed, first, int(step.inner_text().replace(",", ""))
+    return changes / elapsed, (int(step.inner_text().replace(",", "")) - first) / elapsed
 
 
 def _measure(page, url: str, preset: str) -> dict[str, float]:
-    page.goto(f"{url}/")
-    settle(page)
-    page.locator('[data-testid="stSidebarNav"]').get_by_text("2D lab").click()
-    settle(page)
+    open_page(page, "2D lab", url=url)
     if preset != "ring8":
         page.get_by_role("combobox", name="preset").click()
         page.get_by_role("option", name=preset, exact=False).first.click()
         settle(page)
     page.get_by_role("button", name="Train").click()
-    step = (
-        page.locator('[data-testid="stMetric"]')
-        .filter(has=page.get_by_text("step", exact=True))
-        .locator('[data-testid="stMetricValue"]')
-    )
     page.wait_for_timeout(1500)  # let the first slice and its draw go by
-    hz, first, last = _count(page, step)
+    hz, steps_per_s = _count(page, metric_value(page, "step"))
     page.get_by_role("button", name="Pause").click()
-    return {"hz": hz, "steps_per_s": (last - first) / SECONDS}
+    return {"hz": hz, "steps_per_s": steps_per_s}
 
 
 def _reference(browser, tmp: Path) -> float:
@@ -81,8 +73,7 @@ def _reference(browser, tmp: Path) -> float:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url)
         settle(page)
-        step = page.locator('[data-testid="stMetric"]').locator('[data-testid="stMetricValue"]')
-        hz = _count(page, step)[0]
+        hz = _count(page, metric_value(page, "step"))[0]
         page.close()
     return hz
 

@@ -14,43 +14,21 @@ Issue 7's bar: no errors, every session progresses, server memory stays bounded.
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import write_section
-from tests.browser_helpers import UNTHROTTLED, chromium, settle, streamlit_server
+from benchmarks.common import server_rss_mb, write_section
+from tests.browser_helpers import UNTHROTTLED, chromium, metric_value, open_page, streamlit_server
 
 USERS = int(os.environ.get("GANCORE_BENCH_USERS", 8))
 SECONDS = float(os.environ.get("GANCORE_BENCH_SECONDS", 60))
 POLL = 5.0
 
 
-def _rss_mb(port: int) -> float:
-    """Resident memory of the streamlit process serving ``port`` (MB)."""
-    out = subprocess.run(
-        ["pgrep", "-f", f"server.port={port}"], capture_output=True, text=True
-    ).stdout.split()
-    total = 0.0
-    for pid in out:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) / 1024
-        except OSError:
-            continue
-    return total
-
-
 def _step(page) -> int | None:
-    loc = (
-        page.locator('[data-testid="stMetric"]')
-        .filter(has=page.get_by_text("step", exact=True))
-        .locator('[data-testid="stMetricValue"]')
-    )
     try:
-        return int(loc.first.inner_text(timeout=5000).replace(",", ""))
+        return int(metric_value(page, "step").first.inner_text(timeout=5000).replace(",", ""))
     except Exception:  # noqa: BLE001 - a page mid-redraw: read it next time
         return None
 
@@ -70,17 +48,14 @@ def main() -> None:
             chromium(UNTHROTTLED) as browser,
         ):
             port = int(url.rsplit(":", 1)[1])
-            rss = [_rss_mb(port)]
+            rss = [server_rss_mb(port)]
             contexts = [
                 browser.new_context(viewport={"width": 1300, "height": 900}) for _ in range(USERS)
             ]
             pages = [c.new_page() for c in contexts]
             for page in pages:
-                page.goto(f"{url}/")
-                settle(page, timeout_ms=90_000)
-                page.locator('[data-testid="stSidebarNav"]').get_by_text("2D lab").click()
-                settle(page, timeout_ms=90_000)
-            rss.append(_rss_mb(port))
+                open_page(page, "2D lab", url=url, timeout_ms=90_000)
+            rss.append(server_rss_mb(port))
             for page in pages:
                 page.get_by_role("button", name="Train").click()
             start = [None] * USERS
@@ -103,7 +78,7 @@ def main() -> None:
                     bad = _problems(page)
                     if bad:
                         problems.setdefault(i, []).extend(bad)
-                rss.append(_rss_mb(port))
+                rss.append(server_rss_mb(port))
                 print(
                     f"{time.monotonic() - t0:5.0f} s  steps {last}  server {rss[-1]:.0f} MB",
                     flush=True,
@@ -114,7 +89,7 @@ def main() -> None:
             for c in contexts:
                 c.close()
             time.sleep(3)
-            rss_after = _rss_mb(port)
+            rss_after = server_rss_mb(port)
     rows = [
         "| session | step after Train | step at the end | rounds/s | polls with progress | errors |",
         "|---|---|---|---|---|---|",

@@ -24,8 +24,8 @@ import threading
 import time
 from pathlib import Path
 
-from benchmarks.common import ROOT, write_section
-from tests.browser_helpers import chromium, settle, streamlit_server
+from benchmarks.common import ROOT, server_rss_mb, write_section
+from tests.browser_helpers import chromium, open_page, settle, streamlit_server
 
 DCGAN64_ROUNDS = 6
 _DCGAN64 = (
@@ -37,15 +37,20 @@ FLOOR = "import torch, torchvision, gancore.cli"
 
 
 def _peak_mb(args: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(peak RSS in MB, wall seconds) of one child process; raises if it fails."""
+    """(peak RSS in MB, wall seconds) of one child process; raises if it fails.
+
+    stderr goes to a file, not a pipe: a progress bar could fill a pipe nobody reads while
+    ``wait4`` waits, and the child would block. ``ru_maxrss`` also counts the forked parent
+    until ``exec`` (~20 MB: this module imports no torch), far below every row."""
     t0 = time.monotonic()
-    with open(os.devnull, "wb") as null:
-        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=null, stderr=subprocess.PIPE)
+    with open(os.devnull, "wb") as null, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=null, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
-        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}):\n{err[-2000:]}")
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            err.seek(0)
+            tail = err.read().decode(errors="replace")[-2000:]
+            raise RuntimeError(f"{' '.join(args)} failed ({code}):\n{tail}")
     return usage.ru_maxrss / 1024, time.monotonic() - t0  # Linux reports KiB
 
 
@@ -89,19 +94,14 @@ class _Sampler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _rss(self) -> float:
-        from benchmarks.many_users import _rss_mb
-
-        return _rss_mb(self.port)
-
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.last = self._rss()
+            self.last = server_rss_mb(self.port)
             self.peak = max(self.peak, self.last)
             self._stop.wait(self.every)
 
     def __enter__(self) -> _Sampler:
-        self.last = self.peak = self._rss()
+        self.last = self.peak = server_rss_mb(self.port)
         self._thread.start()
         return self
 
@@ -112,11 +112,6 @@ class _Sampler:
 
 def _port(url: str) -> int:
     return int(url.rsplit(":", 1)[1])
-
-
-def _nav(page, title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"]').get_by_text(title).click()
-    settle(page, timeout_ms=60_000)
 
 
 def reference_app_mb(browser, tmp: Path) -> tuple[float, float]:
@@ -141,20 +136,20 @@ def gancore_app_rows(browser, tmp: Path) -> list[tuple[str, float, float]]:
         settle(page, timeout_ms=60_000)
         rows.append(("theory page open (the default)", s.last, s.peak))
         for title in ("G losses & Wasserstein", "1D lab"):
-            _nav(page, title)
+            open_page(page, title, timeout_ms=60_000)
             rows.append((f"{title} open", s.last, s.peak))
-        _nav(page, "2D lab")
+        open_page(page, "2D lab", timeout_ms=60_000)
         page.get_by_role("button", name="Train").click()
         page.wait_for_timeout(10_000)
         page.get_by_role("button", name="Pause").click()
         settle(page)
         rows.append(("2D lab after 10 s of training", s.last, s.peak))
-        _nav(page, "Image GANs")
+        open_page(page, "Image GANs", timeout_ms=60_000)
         for _ in range(2):
             page.get_by_role("button", name="Step ×10", exact=True).click()
             settle(page, timeout_ms=120_000)
         rows.append(("Image GANs after 20 steps of dcgan-mnist", s.last, s.peak))
-        _nav(page, "Generate")
+        open_page(page, "Generate", timeout_ms=60_000)
         page.wait_for_selector('[data-testid="stImage"]', timeout=60_000)
         rows.append(("Generate open (cgan-mnist grid)", s.last, s.peak))
         page.close()

@@ -117,6 +117,25 @@ def settle(page, timeout_ms: int = 30_000) -> None:
     page.wait_for_timeout(500)
 
 
+def open_page(page, title: str, *, url: str | None = None, timeout_ms: int = 30_000) -> None:
+    """Open a page through the sidebar, as a visitor does (from the app's start page at
+    ``url`` first, when given), and wait until it has rendered."""
+    if url is not None:
+        page.goto(f"{url}/")
+        settle(page, timeout_ms)
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(title).click()
+    settle(page, timeout_ms)
+
+
+def metric_value(page, label: str):
+    """The value element of the ``st.metric`` labelled exactly ``label``."""
+    return (
+        page.locator('[data-testid="stMetric"]')
+        .filter(has=page.get_by_text(label, exact=True))
+        .locator('[data-testid="stMetricValue"]')
+    )
+
+
 def exceptions(page) -> list[str]:
     return [e.inner_text() for e in page.query_selector_all('[data-testid="stException"]')]
 

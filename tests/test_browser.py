@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.browser_helpers import exceptions, screenshot, settle
+from tests.browser_helpers import exceptions, metric_value, open_page, screenshot, settle
 
 pytestmark = pytest.mark.browser
 
@@ -39,31 +39,23 @@ def test_every_page_loads_without_an_exception(page, app_url, path, title, shot)
 def test_theory_slider_changes_the_value_in_the_browser(page, app_url):
     page.goto(f"{app_url}/")
     settle(page)
-    label = page.get_by_text("V(D*, G_t)", exact=True)
-    v = page.locator('[data-testid="stMetric"]').filter(has=label)
-    before = v.locator('[data-testid="stMetricValue"]').inner_text()
+    v = metric_value(page, "V(D*, G_t)")
+    before = v.inner_text()
     slider = page.get_by_role("slider", name="t (0 = your p_g, 1 = p_data)")
     slider.focus()
     slider.press("End")  # t = 1: p_g = p_data
     page.wait_for_timeout(300)
     settle(page)
-    after = v.locator('[data-testid="stMetricValue"]').inner_text()
+    after = v.inner_text()
     assert before != after
     assert after == "-1.386294"
     assert not exceptions(page)
 
 
 def test_a_2d_run_updates_live_in_the_browser(page, app_url):
-    page.goto(f"{app_url}/")
-    settle(page)
-    page.locator('[data-testid="stSidebarNav"]').get_by_text("2D lab").click()
-    settle(page)
+    open_page(page, "2D lab", url=app_url)
     page.get_by_role("button", name="Train").click()
-    step = (
-        page.locator('[data-testid="stMetric"]')
-        .filter(has=page.get_by_text("step", exact=True))
-        .locator('[data-testid="stMetricValue"]')
-    )
+    step = metric_value(page, "step")
     seen = []
     for _ in range(16):
         page.wait_for_timeout(500)
@@ -83,10 +75,7 @@ def test_a_2d_run_updates_live_in_the_browser(page, app_url):
 
 
 def test_points_drawn_on_the_canvas_train(page, app_url):
-    page.goto(f"{app_url}/")
-    settle(page)
-    page.locator('[data-testid="stSidebarNav"]').get_by_text("2D lab").click()
-    settle(page)
+    open_page(page, "2D lab", url=app_url)
     page.get_by_role("combobox", name="data").click()
     page.get_by_role("option", name="your points (draw or upload)").click()
     settle(page)
@@ -107,30 +96,18 @@ def test_points_drawn_on_the_canvas_train(page, app_url):
     page.get_by_role("button", name="Step ×10", exact=True).click()
     settle(page)
     assert not exceptions(page)
-    step = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text("step", exact=True))
-    assert step.locator('[data-testid="stMetricValue"]').inner_text() == "10"
+    assert metric_value(page, "step").inner_text() == "10"
     screenshot(page, "lab-2d-drawn-points", full_page=False)
 
 
-def _open(page, app_url: str, title: str) -> None:
-    page.goto(f"{app_url}/")
-    settle(page)
-    page.locator('[data-testid="stSidebarNav"]').get_by_text(title).click()
-    settle(page)
-
-
 def test_an_image_run_trains_a_few_steps_in_the_browser(page, app_url):
-    _open(page, app_url, "Image GANs")
+    open_page(page, "Image GANs", url=app_url)
     page.get_by_role("combobox", name="preset").click()
     page.get_by_role("option", name=re.compile(r"^cgan-mnist ")).click()
     settle(page)
     grid = page.locator('[data-testid="stImage"] img').first
     before = grid.get_attribute("src")
-    step = (
-        page.locator('[data-testid="stMetric"]')
-        .filter(has=page.get_by_text("step", exact=True))
-        .locator('[data-testid="stMetricValue"]')
-    )
+    step = metric_value(page, "step")
     for n in (10, 20, 30):  # each click once the last one's steps are drawn
         page.get_by_role("button", name="Step ×10", exact=True).click()
         page.wait_for_function(
@@ -146,7 +123,7 @@ def test_an_image_run_trains_a_few_steps_in_the_browser(page, app_url):
 
 
 def test_generate_picks_a_label_and_downloads_the_grid(page, app_url):
-    _open(page, app_url, "Generate")
+    open_page(page, "Generate", url=app_url)
     page.get_by_role("combobox", name="label").click()
     page.get_by_role("option", name="7 - seven").click()
     settle(page)
