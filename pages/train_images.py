@@ -148,7 +148,8 @@ def setup() -> ImageLab | None:
             check_limits(wanted)
             lab = st.session_state[KEY] = new_image_lab(wanted, name)
         except (DatasetUnavailableError, ValueError) as err:
-            st.error(f"{name} cannot be trained here: {err}.")
+            reason = str(err).rstrip(".")  # some messages end in a full stop, some do not
+            st.error(f"{name} cannot be trained here: {reason}.")
             return None
     return lab
 
