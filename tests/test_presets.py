@@ -76,17 +76,17 @@ def test_overrides_apply_and_parse_types():
             "train.lr_g=0.001",
             "train.betas_d=0.0,0.9",
             "train.loss=hinge",
-            "model.g_width=64",
+            "model.g_width=96",
             "model.spectral_norm=false",
             "data.std=0.05",
         ],
     )
     assert p["train"]["lr_g"] == 0.001 and p["train"]["betas_d"] == (0.0, 0.9)
-    assert p["train"]["loss"] == "hinge" and p["model"]["g_width"] == 64
+    assert p["train"]["loss"] == "hinge" and p["model"]["g_width"] == 96
     assert p["model"]["spectral_norm"] is False and p["data"]["std"] == 0.05
-    assert PRESETS["ring8"]["model"]["g_width"] != 64  # the registry is untouched
+    assert PRESETS["ring8"]["model"]["g_width"] != 96  # the registry is untouched
     trainer, dist = build_from_preset(p)
-    assert dist.mode_std == 0.05 and trainer.generator.config.g_width == 64
+    assert dist.mode_std == 0.05 and trainer.generator.config.g_width == 96
 
 
 @pytest.mark.parametrize(
