@@ -44,8 +44,8 @@ _RING_MODEL = dict(
     spectral_norm=False,
 )
 # Tuned on ring8 and grid25 (seeds 0-4, one CPU thread): hinge loss, batch 512 and an EMA of G.
-# Width 64 rather than 128: a round costs about 40% as much on a CPU (per-op overhead, not
-# arithmetic, bounds it), and in a fixed time the extra rounds matter more than the width.
+# Width 64 rather than 128: 150-230 rounds a second here against about 80, and in a fixed time
+# the extra rounds matter more than the width.
 # Spectral norm stalled the 2D latent; an R1 penalty (γ 0.1-1) cost 3x per round and did worse
 # per round. BENCHMARKS.md has every seed at 60 s (ring8) and 120 s (grid25).
 _RING_TRAIN = dict(
@@ -77,9 +77,10 @@ PRESETS: dict[str, dict[str, Any]] = {
         "25 Gaussians on a 5x5 grid: the hard mode-collapse benchmark.",
         {"name": "grid25"},
         _RING_MODEL,
-        # at width 64, batch 512 costs no more per round than 256 and keeps more modes; β1 = 0
-        # had 23 of 25 modes at 17,500 rounds on seed 0 where β1 = 0.5 had 21 at 19,000
-        {**_RING_TRAIN, **_NO_MOMENTUM},
+        # batch 512: 256 ran up to 1.7x more rounds but kept fewer modes (20-21 of 25 at 15,000
+        # rounds against 24-25 at 13,500). Tried and worse: β1 = 0 (seed 0: 23 modes at 23,400
+        # rounds), uniform noise (seed 4: 21 at 24,000) and PacGAN packing of 4 (unstable).
+        _RING_TRAIN,
     ),
     "1d-classic": _toy(
         "Goodfellow et al. 2014, Fig. 1: uniform noise mapped onto a 1D Gaussian, minimax loss.",
