@@ -1,7 +1,7 @@
 """Time to 8/8 modes on ring8: gancore's Trainer beside the bare PyTorch loop, every seed.
 
-Both train the ring8 preset's models and algorithm (hinge loss, batch 512, Adam, generator
-EMA) on one thread: the Trainer through ``Trainer.run``, the reference through the bare loop
+Both train the ring8 preset's models and algorithm (hinge loss, batch 512, Adam with β1 = 0,
+a decaying learning rate, generator EMA) on one thread: the Trainer through ``Trainer.run``, the reference through the bare loop
 of the toy-speed benchmark (the same algorithm without the Trainer's extras). Every 250
 rounds the clock stops and 2,500 samples of the EMA generator are scored with
 ``gancore.metrics.mode_metrics``; the clock only counts training. Reported: the training

@@ -2,11 +2,14 @@
 
 The bare loop is the minimum the same algorithm needs, written the way pytorch/examples
 writes it (one D step and one G step with the preset's loss functions, Adam, the generator
-EMA when the preset has one) with none of the Trainer's extras: no divergence snapshots, no
-gradient-norm metrics, no per-step host sync. Like the examples, it does not freeze D's
-weights during the G step; the Trainer does, which saves D's weight gradients there. Blocks alternate A/B/A/B in one process on one thread, so drift and noise
-hit both sides. GAN Lab (poloclub/ganlab) runs one training step per animation frame, so
-in a browser at 60 frames per second it does at most 60 steps per second.
+EMA and the learning-rate decay when the preset has them) with none of the Trainer's
+extras: no divergence snapshots, no gradient-norm metrics, no per-step host sync. Like the
+examples, it does not freeze D's weights during the G step; the Trainer does, which saves
+D's weight gradients there. Like the examples, it uses torch's default Adam (on the CPU, a
+loop over parameters); the Trainer uses the fused one. Blocks alternate A/B/A/B in one
+process on one thread, so drift and noise hit both sides. GAN Lab (poloclub/ganlab) runs one
+training step per animation frame, so in a browser at 60 frames per second it does at most
+60 steps per second.
 """
 
 from __future__ import annotations
@@ -32,6 +35,10 @@ def bare_loop(preset: str, seed: int = 0):
     G, D, cfg = trainer.generator, trainer.discriminator, trainer.config
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas_g)
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas_d)
+    schedules = []
+    if cfg.lr_decay_steps:  # the preset's geometric decay, lr * factor ** (round / steps)
+        decay = lambda t: cfg.lr_decay_factor ** min(t / cfg.lr_decay_steps, 1.0)  # noqa: E731
+        schedules = [torch.optim.lr_scheduler.LambdaLR(o, decay) for o in (opt_g, opt_d)]
     ema = copy.deepcopy(G).requires_grad_(False) if cfg.ema_decay > 0 else None
     data_gen = torch.Generator().manual_seed(seed + 1)
     noise = torch.Generator().manual_seed(seed)
@@ -58,6 +65,8 @@ def bare_loop(preset: str, seed: int = 0):
                 with torch.no_grad():
                     for pe, p in zip(ema.parameters(), G.parameters(), strict=True):
                         pe.lerp_(p, 1 - cfg.ema_decay)
+            for schedule in schedules:
+                schedule.step()
         float(d_loss.detach())  # one sync at the end, as a real loop would report something
 
     def sample(n: int, generator: torch.Generator) -> torch.Tensor:
