@@ -1,15 +1,15 @@
 """Time to 8/8 modes on ring8: gancore's Trainer beside the bare PyTorch loop, every seed.
 
 Both train the ring8 preset's models and algorithm (hinge loss, batch 512, Adam with β1 = 0,
-a decaying learning rate, generator EMA) on one thread: the Trainer through ``Trainer.run``, the reference through the bare loop
-of the toy-speed benchmark (the same algorithm without the Trainer's extras). Every 250
-rounds the clock stops and 2,500 samples of the EMA generator are scored with
-``gancore.metrics.mode_metrics``; the clock only counts training. Reported: the training
-time and rounds until the first check with 8/8 modes, and until 8/8 modes with at least 97%
-high-quality samples (issue 3's bar), each run capped at the cap below. One of the Trainer's
-extras shows here: its EMA warms up (the decay ramps from 0.1 towards 0.999 over the first
-rounds) while the bare loop's starts at 0.999, so early on the bare loop's average still
-holds much of its random start; both sample from their EMA.
+a decaying learning rate, generator EMA) on one thread: the Trainer through ``Trainer.run``,
+the reference through the bare loop of the toy-speed benchmark (the same algorithm without
+the Trainer's extras). Every 250 rounds the clock stops and 2,500 samples of the EMA
+generator are scored with ``gancore.metrics.mode_metrics``; the clock only counts training.
+Reported: the training time and rounds until the first check with 8/8 modes, and until 8/8
+modes with at least 97% high-quality samples (issue 3's bar), each run capped at the cap
+below. One of the Trainer's extras shows here: its EMA warms up (the decay ramps from 0.1
+towards 0.999 over the first rounds) while the bare loop's starts at 0.999, so early on the
+bare loop's average still holds much of its random start; both sample from their EMA.
 """
 
 from __future__ import annotations
