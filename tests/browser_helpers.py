@@ -48,8 +48,7 @@ def streamlit_server(log: Path, *, env: dict[str, str] | None = None, app: Path 
                 str(app or ROOT / "streamlit_app.py"),
                 "--server.headless=true",
                 f"--server.port={port}",
-                "--server.address=127.0.0.1",
-                "--server.fileWatcherType=none",
+                "--server.address=127.0.0.1",  # file watching: as .streamlit/config.toml says
             ],
             cwd=ROOT,
             env=full_env,
