@@ -35,7 +35,8 @@ from pages._hosted import configure_torch
 
 # A tick trains for the slice, then draws (~35 ms for the 2D lab); ticks are requested every
 # REFRESH_SECONDS and queue while one runs. With the browser on the same 2-core box, 0.2 / 0.08
-# gave 2.8-4.1 redraws a second from run to run (0.25 / 0.12: 3.2 in a fast run); lab_refresh.
+# gave 2.8-4.1 redraws a second from run to run, 3.6-3.8 once Streamlit stopped watching files
+# (0.25 / 0.12: 3.2 in a fast run); lab_refresh.
 REFRESH_SECONDS = 0.2
 TRAIN_SLICE_SECONDS = 0.08  # of each refresh, the part spent training
 N_SHOWN = 600  # samples drawn on the figure
