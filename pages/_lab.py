@@ -33,11 +33,12 @@ from gancore.user_data import parse_points_csv, rescale_points
 from pages import _hosted as hosted
 from pages._hosted import configure_torch
 
-# A tick trains for the slice, then draws (~35 ms for the 2D lab); ticks are requested every
-# REFRESH_SECONDS and queue while one runs. With the browser on the same 2-core box, 0.2 / 0.08
-# gave 2.8-4.1 redraws a second from run to run, 3.6-3.8 once Streamlit stopped watching files
-# (0.25 / 0.12: 3.2 in a fast run); lab_refresh.
-REFRESH_SECONDS = 0.2
+# A tick trains for the slice, then draws (~30 ms for the 2D lab); ticks are requested every
+# REFRESH_SECONDS and queue while one runs. With the browser on the same 2-core box, the browser
+# is the limit (lab_refresh): once the charts updated in place (pages/_live_chart.py), 0.16 s
+# gave 4.4-5.3 chart redraws a second and ~35% more training rounds than 0.2 s (4.3-4.7); with
+# the curves redrawn every 2 s, 4.7-5.5.
+REFRESH_SECONDS = 0.16
 TRAIN_SLICE_SECONDS = 0.08  # of each refresh, the part spent training
 N_SHOWN = 600  # samples drawn on the figure
 N_METRIC = 2000  # samples behind the metrics
@@ -351,14 +352,15 @@ def live_loop(
     max_steps: Callable[[Any], int] | None = None,
     threads: int = 1,
     draw_slow: Callable[[Any], None] | None = None,
-    slow_refresh: float = 1.0,
+    slow_refresh: float = 2.0,
 ) -> None:
     """The live part of a lab: a fragment that trains a time slice, then redraws, ``refresh``
     times a second while running. A run that stops itself (diverged, or reached
     ``max_steps``) reruns the whole page, which turns the timer off.
 
     ``draw_slow`` (curves over time) is a second fragment redrawn every ``slow_refresh``
-    seconds, which spares the browser re-rendering them on every tick. (A training slice
+    seconds, which spares the browser re-rendering them on every tick (every 2 s rather than
+    1 s: 4.7-5.5 chart redraws a second against 4.4-4.6 in lab_refresh). (A training slice
     that shrank when drawing was slow starved training on a loaded server: 0.2 rounds/s per
     session with 8 sessions, so the slice is fixed.)"""
 

@@ -20,6 +20,7 @@ from pages._lab import (
     status_line,
     transport_ui,
 )
+from pages._live_chart import live_chart
 
 KEY = "lab1d"
 N_MAPPING = 40
@@ -62,9 +63,7 @@ def _draw(lab: Lab) -> None:
     )
     c_fig, c_num = st.columns([3, 1.1])
     with c_fig:
-        st.plotly_chart(
-            lplots.lab1d_figure(snap, critic=spec.wasserstein), width="stretch", key=f"{KEY}_fig"
-        )
+        live_chart(lplots.lab1d_figure(snap, critic=spec.wasserstein), key=f"{KEY}_fig")
     with c_num:
         status_line(lab)
         st.metric("step", f"{lab.trainer.step_count:,}")
@@ -87,27 +86,26 @@ def _draw(lab: Lab) -> None:
 
 
 def _draw_curves(lab: Lab) -> None:
-    if len(lab.timeline) > 1:
-        c1, c2 = st.columns(2)
-        with c1:
-            st.plotly_chart(
-                lplots.curves_figure(
-                    lab.timeline,
-                    {"v_learned": "V(D, G) as trained", "v_star": "V(D*, G)"},
-                    title="value function",
-                    hlines={"−log 4": -theory.LOG4},
-                ),
-                width="stretch",
-                key=f"{KEY}_v",
-            )
-        with c2:
-            st.plotly_chart(
-                lplots.curves_figure(
-                    lab.timeline, {"js": "JS(p_data ‖ p_g)", "w1": "W1"}, title="divergences"
-                ),
-                width="stretch",
-                key=f"{KEY}_js",
-            )
+    # Drawn from the start, empty until training: each chart loads plotly.js once, at page
+    # load, rather than in the first seconds of a run.
+    c1, c2 = st.columns(2)
+    with c1:
+        live_chart(
+            lplots.curves_figure(
+                lab.timeline,
+                {"v_learned": "V(D, G) as trained", "v_star": "V(D*, G)"},
+                title="value function",
+                hlines={"−log 4": -theory.LOG4},
+            ),
+            key=f"{KEY}_v",
+        )
+    with c2:
+        live_chart(
+            lplots.curves_figure(
+                lab.timeline, {"js": "JS(p_data ‖ p_g)", "w1": "W1"}, title="divergences"
+            ),
+            key=f"{KEY}_js",
+        )
 
 
 live_loop(KEY, lab.running, _draw, draw_slow=_draw_curves)

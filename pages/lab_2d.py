@@ -21,6 +21,7 @@ from pages._lab import (
     toy_metrics,
     transport_ui,
 )
+from pages._live_chart import live_chart
 
 KEY = "lab2d"
 N_ARROWS = 150
@@ -74,9 +75,8 @@ def _draw(lab: Lab, layers: list[str]) -> None:
 
     c_fig, c_num = st.columns([3, 1.1])
     with c_fig:
-        st.plotly_chart(
+        live_chart(
             fig,
-            width="stretch",
             key=f"{KEY}_fig",
             config={
                 "toImageButtonOptions": {
@@ -120,39 +120,31 @@ def _draw(lab: Lab, layers: list[str]) -> None:
 def _draw_curves(lab: Lab) -> None:
     spec = lab.trainer.spec
     last = lab.timeline[-1] if lab.timeline else {}
-    if len(lab.timeline) > 1:
-        c1, c2, c3 = st.columns(3)
-        with c1:
-            st.plotly_chart(
-                lplots.curves_figure(
-                    lab.timeline, {"d_loss": "D loss", "g_loss": "G loss"}, title="losses"
-                ),
-                width="stretch",
-                key=f"{KEY}_losses",
+    # Drawn from the start, empty until training: each chart loads plotly.js once, at page
+    # load, rather than in the first seconds of a run.
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        live_chart(
+            lplots.curves_figure(
+                lab.timeline, {"d_loss": "D loss", "g_loss": "G loss"}, title="losses"
+            ),
+            key=f"{KEY}_losses",
+        )
+    with c2:
+        if spec.wasserstein:
+            series, title = {"wasserstein": "W estimate (real − fake)"}, "Wasserstein estimate"
+        else:
+            series, title = (
+                {"d_real": "D(real)", "d_fake": "D(fake)"},  # short: one legend row
+                "what D believes",
             )
-        with c2:
-            if spec.wasserstein:
-                series, title = {"wasserstein": "W estimate (real − fake)"}, "Wasserstein estimate"
-            else:
-                series, title = (
-                    {"d_real": "D(real)", "d_fake": "D(fake)"},  # short: one legend row
-                    "what D believes",
-                )
-            series.update(grad_norm_d="‖∇D‖", grad_norm_g="‖∇G‖")
-            st.plotly_chart(
-                lplots.curves_figure(lab.timeline, series, title=title),
-                width="stretch",
-                key=f"{KEY}_d",
-            )
-        with c3:
-            series = {"grid_js": "grid JS"}
-            if "high_quality_share" in last:
-                series.update(high_quality_share="high-quality share")
-            st.plotly_chart(
-                lplots.curves_figure(lab.timeline, series, title="quality"),
-                width="stretch",
-                key=f"{KEY}_q",
-            )
+        series.update(grad_norm_d="‖∇D‖", grad_norm_g="‖∇G‖")
+        live_chart(lplots.curves_figure(lab.timeline, series, title=title), key=f"{KEY}_d")
+    with c3:
+        series = {"grid_js": "grid JS"}
+        if "high_quality_share" in last:
+            series.update(high_quality_share="high-quality share")
+        live_chart(lplots.curves_figure(lab.timeline, series, title="quality"), key=f"{KEY}_q")
 
 
 live_loop(KEY, lab.running, lambda lab: _draw(lab, layers or []), draw_slow=_draw_curves)

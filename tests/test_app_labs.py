@@ -1,5 +1,6 @@
 """AppTest of the 1D and 2D labs, driven through their step buttons (AppTest fires no timers)."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,11 @@ def metric(at: AppTest, label: str) -> str:
     return m.value
 
 
+def charts(at: AppTest) -> list[dict]:
+    """The figures of the page's live charts (pages/_live_chart.py), in page order."""
+    return [json.loads(json.loads(c.proto.json_args)["spec"]) for c in at.get("component_instance")]
+
+
 def click(at: AppTest, key: str) -> AppTest:
     at.button(key=key).click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -34,11 +40,11 @@ def test_2d_lab_steps_change_the_figure_and_the_metrics():
     assert metric(at, "step") == "0"
     assert metric(at, "modes captured") == "0 / 8"
     js0 = float(metric(at, "grid JS(p_data ‖ p_g)"))
-    fig0 = at.get("plotly_chart")[0].proto.spec
+    fig0 = charts(at)[0]
     click(at, "lab2d_step100")
     assert metric(at, "step") == "100"
     assert float(metric(at, "grid JS(p_data ‖ p_g)")) != js0
-    assert at.get("plotly_chart")[0].proto.spec != fig0
+    assert charts(at)[0] != fig0
     click(at, "lab2d_step")
     assert metric(at, "step") == "101"
     lab = at.session_state["lab2d"]
@@ -119,10 +125,22 @@ def test_2d_lab_layers_toggle_traces():
 
 
 def _traces(at: AppTest) -> list[str]:
-    import json
+    return [t.get("name") for t in charts(at)[0]["data"]]
 
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    return [t.get("name") for t in spec["data"]]
+
+def test_live_charts_keep_their_identity_so_the_browser_updates_them_in_place():
+    at = run(LAB_2D)
+    before = at.get("component_instance")[0].proto
+    assert len(at.get("component_instance")) == 4  # the curves too, before any training
+    click(at, "lab2d_step10")
+    after = at.get("component_instance")
+    assert after[0].proto.id == before.id  # the same chart: no remount, a Plotly.react
+    assert after[0].proto.json_args != before.json_args
+    args = json.loads(after[0].proto.json_args)
+    assert args["height"] == 620
+    assert "template" not in json.loads(args["spec"])["layout"]  # the page applies the look
+    assert len(after) == 4  # the picture, then losses, what D believes, quality
+    assert len({c.proto.id for c in after}) == 4
 
 
 def test_1d_lab_steps_move_p_g_toward_the_data():
@@ -135,7 +153,7 @@ def test_1d_lab_steps_move_p_g_toward_the_data():
     assert js1 < js0
     assert v1 < v0
     assert v1 >= -np.log(4) - 1e-3  # V(D*, G) is never below -log 4
-    assert len(at.get("plotly_chart")) == 3  # the picture, V over time, divergences over time
+    assert len(charts(at)) == 3  # the picture, V over time, divergences over time
 
 
 def test_2d_lab_trains_on_uploaded_points_and_refuses_bad_files():

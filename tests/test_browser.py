@@ -7,6 +7,7 @@ import pytest
 from tests.browser_helpers import exceptions, metric_value, open_page, screenshot, settle
 
 pytestmark = pytest.mark.browser
+LIVE_CHART = 'iframe[title="pages._live_chart.gancore_live_chart"]'  # the labs' charts
 
 # (url path, name in the sidebar, screenshot name); the default page lives at "/".
 PAGES = [
@@ -29,7 +30,8 @@ def test_every_page_loads_without_an_exception(page, app_url, path, title, shot)
     page.wait_for_url(f"{app_url}/{path}")
     settle(page)
     page.wait_for_selector(
-        '.js-plotly-plot, [data-testid="stImage"], [data-testid="stAlert"]', timeout=60_000
+        f'.js-plotly-plot, {LIVE_CHART}, [data-testid="stImage"], [data-testid="stAlert"]',
+        timeout=60_000,
     )
     assert not exceptions(page)
     assert page.locator('[data-testid="stSidebarNav"]').get_by_text(title).count() == 1
@@ -64,7 +66,16 @@ def test_a_2d_run_updates_live_in_the_browser(page, app_url):
     # The rate itself is a benchmark (lab_refresh); here: it keeps redrawing on its own.
     assert len(set(seen)) >= 3, f"the run should redraw several times in 8 s: {seen}"
     assert not exceptions(page)
-    assert page.locator(".js-plotly-plot").count() >= 1
+    # The chart is updated in place (Plotly.react), never remounted: the same frame keeps
+    # a mark set on it, and its draw count grows.
+    chart = page.locator(LIVE_CHART).first
+    chart.evaluate("el => { el.gancoreMark = 1; }")
+    frame = chart.element_handle().content_frame()
+    assert frame.locator(".js-plotly-plot .scatterlayer").count() == 1
+    drawn = frame.evaluate("() => window.gancoreDraws")
+    page.wait_for_timeout(2000)
+    assert chart.evaluate("el => el.gancoreMark") == 1
+    assert frame.evaluate("() => window.gancoreDraws") >= drawn + 3
     page.get_by_role("button", name="Pause").click()
     settle(page)
     page.wait_for_timeout(1500)  # a refresh already under way when Pause landed may finish
@@ -72,6 +83,23 @@ def test_a_2d_run_updates_live_in_the_browser(page, app_url):
     page.wait_for_timeout(1500)
     assert step.inner_text() == paused
     screenshot(page, "lab-2d-training")  # after pausing: a still frame of a live run
+
+
+def test_the_2d_figure_downloads_as_a_png(page, app_url, tmp_path):
+    open_page(page, "2D lab", url=app_url)
+    frame = page.frame_locator(LIVE_CHART).first
+    frame.locator(".js-plotly-plot").hover()  # the mode bar shows on hover
+    buttons = frame.locator(".modebar-btn").evaluate_all(
+        "els => els.map(e => e.getAttribute('data-title'))"
+    )
+    assert "Share chart..." not in buttons  # no button that uploads the figure to a cloud
+    with page.expect_download(timeout=30_000) as download:
+        frame.locator('[data-title="Download plot as a PNG"]').click()
+    path = tmp_path / "figure.png"
+    download.value.save_as(path)
+    assert download.value.suggested_filename == "gancore-ring8.png"
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert path.stat().st_size > 20_000
 
 
 def test_points_drawn_on_the_canvas_train(page, app_url):
