@@ -4,7 +4,8 @@
 of a live lab remounted the chart: a full Plotly ``newPlot`` (and a purge of the old one) on
 each tick, which kept the browser's main thread busy and held the 2D lab under 4 redraws a
 second (lab_refresh). This component keeps one chart per key and hands each new figure to
-``Plotly.react``, which redraws only what changed and keeps the user's zoom (``uirevision``).
+``Plotly.react``, which redraws into the existing chart instead of building a new one, and
+keeps the user's zoom (``uirevision``).
 
 The component is a static page (``_assets/live_chart.html``) beside a copy of the plotly.js
 that the installed plotly package ships, so it needs no network and matches that version.
@@ -32,7 +33,7 @@ _FONTS = Path(st.__file__).parent / "static" / "static" / "media"
 
 
 def _component_dir() -> Path:
-    """A folder holding index.html and plotly.min.js, built once per content (atomically)."""
+    """A folder with index.html, plotly.min.js and the font, built once per content (atomically)."""
     html = _HTML.read_bytes()
     tag = hashlib.sha256(html + f"{plotly.__version__} {st.__version__}".encode()).hexdigest()[:12]
     target = Path(tempfile.gettempdir()) / f"gancore-live-chart-{tag}"

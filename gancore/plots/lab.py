@@ -101,7 +101,7 @@ def lab2d_figure(
                 x=xs,
                 y=ys,
                 z=vals,
-                zsmooth="fast",
+                zsmooth="fast",  # one small image scaled up, not a brick per cell: cheaper to redraw
                 colorscale=[[0.0, "#ede4f6"], [0.5, "#ffffff"], [1.0, "#d5efe6"]],
                 zmid=None if critic else 0.5,
                 zmin=None if critic else 0.0,
