@@ -36,9 +36,8 @@ def bare_loop(preset: str, seed: int = 0):
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas_g)
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas_d)
     schedules = []
-    if cfg.lr_decay_steps:  # the preset's geometric decay, lr * factor ** (round / steps)
-        decay = lambda t: cfg.lr_decay_factor ** min(t / cfg.lr_decay_steps, 1.0)  # noqa: E731
-        schedules = [torch.optim.lr_scheduler.LambdaLR(o, decay) for o in (opt_g, opt_d)]
+    if cfg.lr_decay_steps:  # the preset's decay, the same multiplier the Trainer applies
+        schedules = [torch.optim.lr_scheduler.LambdaLR(o, cfg.lr_scale) for o in (opt_g, opt_d)]
     ema = copy.deepcopy(G).requires_grad_(False) if cfg.ema_decay > 0 else None
     data_gen = torch.Generator().manual_seed(seed + 1)
     noise = torch.Generator().manual_seed(seed)

@@ -126,6 +126,13 @@ class TrainConfig:
         if not isinstance(self.mixed_precision, bool):
             raise ValueError(f"mixed_precision must be true or false, got {self.mixed_precision!r}")
 
+    def lr_scale(self, step: int) -> float:
+        """The learning-rate multiplier for round ``step`` (0-based): geometric from 1 to
+        lr_decay_factor over lr_decay_steps rounds, then constant; 1 without a decay."""
+        if not self.lr_decay_steps:
+            return 1.0
+        return self.lr_decay_factor ** min(step / self.lr_decay_steps, 1.0)
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["betas_g"], d["betas_d"] = list(self.betas_g), list(self.betas_d)
@@ -247,10 +254,9 @@ class Trainer:
         return torch.randint(self.num_classes, (n,), generator=self.noise, device=self.device)
 
     def _apply_lr_decay(self) -> None:
-        # geometric from lr to lr * factor over lr_decay_steps rounds; a function of the step
-        # count alone, so a resumed run decays exactly as an uninterrupted one
+        # a function of the step count alone, so a resumed run decays as an uninterrupted one
         cfg = self.config
-        scale = cfg.lr_decay_factor ** min(self.step_count / cfg.lr_decay_steps, 1.0)
+        scale = cfg.lr_scale(self.step_count)
         for opt, lr in ((self.opt_g, cfg.lr_g), (self.opt_d, cfg.lr_d)):
             for group in opt.param_groups:
                 group["lr"] = lr * scale
