@@ -14,6 +14,7 @@ message naming the variable, never silently corrected.
 | GANCORE_MAX_UPLOAD_MB     | 50         | 10      | one uploaded file                       |
 | GANCORE_MAX_TRAININGS     | 0 (no cap) | 8       | live trainings running at once, per server |
 | GANCORE_TORCH_THREADS     | (cores)    | 1       | torch threads per piece of work         |
+| GANCORE_WORKERS           | (cores)    | (cores) | training worker processes (gancore.live) |
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Limits:
     max_upload_mb: float = 50.0
     max_trainings: int = 0
     torch_threads: int | None = None
+    workers: int | None = None  # live-training worker processes; None: one per core
 
     def __post_init__(self) -> None:
         bounds = {
@@ -54,6 +56,8 @@ class Limits:
                 raise ValueError(f"{_env_name(name)} must be in [{lo}, {hi}], got {value!r}")
         if self.torch_threads is not None and not 1 <= self.torch_threads <= 256:
             raise ValueError(f"GANCORE_TORCH_THREADS must be in [1, 256], got {self.torch_threads}")
+        if self.workers is not None and not 1 <= self.workers <= 256:
+            raise ValueError(f"GANCORE_WORKERS must be in [1, 256], got {self.workers}")
 
     @property
     def max_upload_bytes(self) -> int:

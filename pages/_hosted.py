@@ -8,12 +8,18 @@ name a cap. The training slots are one object per server process, shared by ever
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 
 import streamlit as st
 import torch
 
 from gancore.limits import Limits, TrainingSlots, limits_from
+from gancore.live import WorkerPool
+
+# A training slot, and a worker's run, lapse after this long without a refresh from its page
+# (the tab was closed or hidden); see gancore.live.worker.
+LEASE_SECONDS = 45.0
 
 
 def _secrets() -> dict[str, object]:
@@ -31,7 +37,26 @@ def limits() -> Limits:
 
 @st.cache_resource(show_spinner=False)
 def _slots(capacity: int) -> TrainingSlots:
-    return TrainingSlots(capacity)
+    return TrainingSlots(capacity, ttl=LEASE_SECONDS)
+
+
+_POOL: WorkerPool | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def pool() -> WorkerPool:
+    """The server's one pool of training workers (GANCORE_WORKERS, default one per core).
+
+    A module global rather than st.cache_resource: clearing Streamlit's caches must not
+    orphan worker processes (and the runs in them)."""
+    global _POOL
+    workers = limits().workers
+    with _POOL_LOCK:
+        if _POOL is None or (workers is not None and _POOL.size != workers):
+            if _POOL is not None:
+                _POOL.shutdown()
+            _POOL = WorkerPool(workers, lease=LEASE_SECONDS)
+        return _POOL
 
 
 def slots() -> TrainingSlots:

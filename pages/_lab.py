@@ -1,9 +1,12 @@
-"""What the 1D and 2D labs share: per-user training state, controls, and the live loop.
+"""What the live pages share: per-user runs held in worker processes, controls, the live loop.
 
-Per-user state lives in ``st.session_state`` (one ``Lab`` per page), so one person's run
-never shows in another's. A fragment with ``run_every`` trains for a small time slice and
-redraws; AppTest does not fire timers, so every live control also has a button that drives
-the very same ``advance`` function.
+Per-user state lives in ``st.session_state`` (one ``Lab`` per page): a handle on a run that a
+training worker owns (gancore.live), so one person's run never shows in another's and no
+torch work runs in the web server. The live part of a page is a fragment that asks the worker
+for the newest view and draws it; the page's pacing chart sends each drawn refresh back
+(pages/_live_chart.py), which asks for the next, so refreshes never outrun the server or the
+browser. AppTest fires no timers and draws no charts: every live control also has a button
+that drives the very same handle.
 """
 
 from __future__ import annotations
@@ -12,36 +15,30 @@ import hashlib
 import io
 import json
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import streamlit as st
-import torch
 
-from gancore import metrics, probes
 from gancore.checkpoint import CheckpointError
-from gancore.hub import checkpoint_zip_bytes, extract_checkpoint_zip, push_checkpoint
-from gancore.losses import LOSSES
+from gancore.hub import extract_checkpoint_zip, push_checkpoint
+from gancore.live import LiveError, LiveHandle
+from gancore.losses import LOSSES, LossSpec
 from gancore.plots import lab as lplots
-from gancore.presets import build_from_preset, list_presets, resolve_preset
-from gancore.toy import ToyDistribution, toy_names
-from gancore.train import OPTIMIZERS, DivergedError, Trainer
+from gancore.presets import list_presets, resolve_preset
+from gancore.toy import toy_names
+from gancore.train import OPTIMIZERS
 from gancore.user_data import parse_points_csv, rescale_points
 from pages import _hosted as hosted
-from pages._hosted import configure_torch
 
-# A tick trains for the slice, then draws (~30 ms for the 2D lab); ticks are requested every
-# REFRESH_SECONDS and queue while one runs. With the browser on the same 2-core box, the browser
-# is the limit (lab_refresh): once the charts updated in place (pages/_live_chart.py), 0.16 s
-# gave 4.4-5.3 chart redraws a second and ~35% more training rounds than 0.2 s (4.3-4.7); with
-# the curves redrawn every 2 s, 4.7-5.5.
-REFRESH_SECONDS = 0.16
-TRAIN_SLICE_SECONDS = 0.08  # of each refresh, the part spent training
-N_SHOWN = 600  # samples drawn on the figure
-N_METRIC = 2000  # samples behind the metrics
+# The labs' pacing: at most one refresh in flight per page, and no sooner than PACE_SECONDS
+# after the last one was drawn (lab_refresh: ~5 redraws a second with the browser on the same
+# 2-core box). The curves over time are a second fragment, redrawn every CURVES_SECONDS.
+PACE_SECONDS = 0.15
+CURVES_SECONDS = 2.0
+SPEEDS = {"1 / s": 1.0, "5 / s": 5.0, "20 / s": 20.0, "100 / s": 100.0, "as fast as it goes": None}
 
 LOSS_LABELS = {
     "minimax": "minimax (saturating)",
@@ -55,44 +52,58 @@ LOSS_LABELS = {
 
 @dataclass
 class Lab:
-    """One user's run on one lab page."""
+    """One user's run on one live page: the handle on its worker's run, and what it showed."""
 
     preset: dict[str, Any]
-    trainer: Trainer
-    dist: ToyDistribution
-    running: bool = False
-    error: str | None = None
-    # Fixed noise and data for what is drawn, so points move smoothly instead of flickering.
-    real_shown: np.ndarray | None = None
-    real_metric: np.ndarray | None = None
+    name: str  # the preset this run started from: widget keys hang on it
+    handle: LiveHandle
     timeline: list[dict[str, float]] = field(default_factory=list)
-    steps_per_second: float = 0.0
-    name: str = ""  # the preset this run started from: widget keys hang on it
+    tick: int = 0  # refreshes drawn
+    shown_running: bool = False  # what the page's buttons say (Pause when True)
+    extra: dict[str, Any] = field(default_factory=dict)  # page-specific state (image target)
 
-    def fixed_fakes(self, n: int) -> np.ndarray:
-        """G's samples from the same noise every time, so the picture moves smoothly.
+    @property
+    def status(self) -> dict[str, Any]:
+        return self.handle.status
 
-        The live generator, not its EMA: D's field and the gradient arrows are about it.
-        """
-        g = torch.Generator().manual_seed(12345)
-        G = self.trainer.generator
-        with probes.evaluating(G), torch.no_grad():
-            return G(G.sample_latent(n, generator=g)).numpy().astype(np.float64)
+    @property
+    def running(self) -> bool:
+        return self.handle.running
+
+    @property
+    def step_count(self) -> int:
+        return self.handle.step_count
+
+    @property
+    def error(self) -> str | None:
+        return self.status.get("error")
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.status["config"]
+
+    @property
+    def spec(self) -> LossSpec:
+        return LOSSES[self.config["loss"]]
+
+
+def open_lab(kind: str, preset: dict[str, Any], name: str, *, threads: int) -> Lab:
+    """A fresh run in the least-loaded worker (ValueError / DatasetUnavailableError say why not)."""
+    handle = hosted.pool().open(kind, preset, name, threads=threads)
+    return Lab(preset=preset, name=name, handle=handle)
+
+
+def replace_lab(key: str, lab: Lab | None) -> None:
+    """Put ``lab`` in the session, freeing the worker's run it replaces."""
+    old = st.session_state.get(key)
+    st.session_state[key] = lab
+    if isinstance(old, Lab) and old is not lab:
+        hosted.slots().release(hosted.owner(key))
+        old.handle.close()
 
 
 def new_lab(preset: dict[str, Any], name: str) -> Lab:
-    configure_torch()
-    trainer, dist = build_from_preset(preset)
-    g = torch.Generator().manual_seed(2024)
-    real_metric = dist.sample(N_METRIC, g).numpy().astype(np.float64)
-    return Lab(
-        preset=preset,
-        trainer=trainer,
-        dist=dist,
-        real_shown=real_metric[:N_SHOWN],
-        real_metric=real_metric,
-        name=name,
-    )
+    return open_lab("toy", preset, name, threads=hosted.limits().threads(1))
 
 
 def presets_for(dim: int) -> dict[str, str]:
@@ -104,46 +115,17 @@ def presets_for(dim: int) -> dict[str, str]:
     return out
 
 
-def get_lab(key: str, default_preset: str) -> Lab:
-    if key not in st.session_state:
-        st.session_state[key] = new_lab(resolve_preset(default_preset), default_preset)
-    return st.session_state[key]
-
-
-def advance(
-    lab: Lab,
-    *,
-    seconds: float | None = None,
-    steps: int | None = None,
-    only: str | None = None,
-) -> int:
-    """Train for a time slice or a number of rounds (``only='d'`` or ``'g'``: one round of
-    just that network); a diverged run stops and says so."""
-    if lab.error:
-        return 0
-    configure_torch()
-    t0 = time.perf_counter()
+def call(lab: Lab, fn: Callable[[], Any]) -> Any:
+    """A handle call whose failure (an overloaded server, a lost worker) is said on the page."""
     try:
-        if only is not None:
-            lab.trainer.step(update_d=only == "d", update_g=only == "g")
-            return 1
-        done = len(lab.trainer.run(steps=steps, seconds=seconds))
-    except DivergedError as err:
-        lab.running = False
-        lab.error = (
-            f"Training diverged at step {lab.trainer.step_count}: {err} The last good state "
-            "is kept. Lower the learning rates (or switch loss) and press Resume."
-        )
-        return 0
-    dt = time.perf_counter() - t0
-    if done and dt > 0:
-        lab.steps_per_second = done / dt
-    return done
+        return fn()
+    except LiveError as err:
+        st.error(f"The training worker could not do that: {err}.")
+        return None
 
 
 def setup_ui(key: str, dim: int, default_preset: str) -> Lab:
     """Preset, dataset and seed pickers; rebuilding the lab when any of them changes."""
-    lab = get_lab(key, default_preset)
     presets = presets_for(dim)
     names = list(presets)
     c1, c2, c3 = st.columns([3, 2, 1])
@@ -172,8 +154,10 @@ def setup_ui(key: str, dim: int, default_preset: str) -> Lab:
         wanted["data"] = {"name": "points", "points": points.tolist()}
     elif dataset != wanted["data"]["name"]:
         wanted["data"] = {"name": dataset}
-    if _identity(lab.name, lab.preset) != _identity(preset_name, wanted):
-        lab = st.session_state[key] = new_lab(wanted, preset_name)
+    lab = st.session_state.get(key)
+    if lab is None or _identity(lab.name, lab.preset) != _identity(preset_name, wanted):
+        lab = new_lab(wanted, preset_name)
+        replace_lab(key, lab)
     return lab
 
 
@@ -256,69 +240,78 @@ def draw_points_ui(key: str) -> np.ndarray | None:
 
 def transport_ui(
     key: str,
-    lab: Any,
-    reset: Callable[[], Any],
+    lab: Lab,
     *,
     step_sizes: tuple[int, ...] = (1, 10, 100),
-    extra: Callable[[Any], None] | None = None,
+    extra: Callable[[Lab], None] | None = None,
+    stop_at: Callable[[Lab], int] | None = None,
 ) -> None:
-    """Train / Pause, single steps, Reset (``reset()`` builds the fresh run), and ``extra``.
+    """Train / Pause, single steps, Reset (fresh models, same settings), and ``extra``.
 
-    ``lab`` is any run with ``trainer``, ``running`` and ``error`` (toy or image).
-    """
+    ``stop_at(lab)`` is where a run pauses by itself (the image page's target); the server's
+    step cap always applies."""
     cols = st.columns([1.3] + [1] * (len(step_sizes) + 1) + [2.4])
+    handle = lab.handle
     if lab.running:
         if cols[0].button(
             "Pause", icon=":material/pause:", key=f"{key}_pause", type="primary", width="stretch"
         ):
-            lab.running = False
+            call(lab, lambda: handle.train(False))
             hosted.slots().release(hosted.owner(key))
             st.rerun()
     elif cols[0].button(
-        "Resume" if lab.trainer.step_count else "Train",
+        "Resume" if lab.step_count else "Train",
         icon=":material/play_arrow:",
         key=f"{key}_play",
         type="primary",
         width="stretch",
     ):
-        start_training(key, lab)
+        start_training(key, lab, stop_at(lab) if stop_at else None)
         st.rerun()
     for col, n in zip(cols[1:], step_sizes, strict=False):
         label, suffix = ("Step", "") if n == 1 else (f"Step ×{n}", str(n))
         if col.button(label, key=f"{key}_step{suffix}", width="stretch", help="k D steps, then G"):
-            lab.error = None
-            advance(lab, steps=n)
+            room = hosted.limits().max_steps - lab.step_count
+            if room <= 0:
+                st.session_state[f"{key}_notice"] = _step_cap_message()
+            else:
+                call(lab, lambda n=min(n, room): handle.step(n))
     if cols[len(step_sizes) + 1].button(
         "Reset", key=f"{key}_reset", width="stretch", help="fresh models, same settings"
     ):
-        st.session_state[key] = reset()
         hosted.slots().release(hosted.owner(key))
+        call(lab, handle.reset)
+        lab.timeline.clear()
         st.rerun()
     if extra is not None:
         with cols[-1]:
             extra(lab)
-    notice = st.session_state.get(f"{key}_notice")
+    notice = st.session_state.get(f"{key}_notice") or lab.status.get("notice")
     if notice:
         st.warning(notice)
+    if handle.notice:
+        st.info(handle.notice)
     c_d, c_g, _ = st.columns([1, 1, 4])
     if c_d.button("Step D only", key=f"{key}_step_d", help="k D updates; G stays as it is"):
-        lab.error = None
-        advance(lab, only="d")
+        call(lab, lambda: handle.step(only="d"))
     if c_g.button("Step G only", key=f"{key}_step_g", help="G updates; D stays as it is"):
-        lab.error = None
-        advance(lab, only="g")
+        call(lab, lambda: handle.step(only="g"))
 
 
-def start_training(key: str, lab: Any) -> bool:
+def start_training(key: str, lab: Lab, stop_at: int | None = None) -> bool:
     """Press Train: take one of the server's training slots, or say it is busy."""
     st.session_state.pop(f"{key}_notice", None)
-    if lab.trainer.step_count >= hosted.limits().max_steps:
+    cap = hosted.limits().max_steps
+    if lab.step_count >= cap:
         st.session_state[f"{key}_notice"] = _step_cap_message()
         return False
     if not hosted.slots().acquire(hosted.owner(key)):
         st.session_state[f"{key}_notice"] = hosted.busy_message(hosted.slots().capacity)
         return False
-    lab.error, lab.running = None, True
+    stop = cap if stop_at is None else min(cap, stop_at)
+    if call(lab, lambda: lab.handle.train(True, stop_at=stop)) is None:
+        hosted.slots().release(hosted.owner(key))
+        return False
     return True
 
 
@@ -330,74 +323,74 @@ def _step_cap_message() -> str:
     )
 
 
-def speed_ui(key: str) -> None:
-    st.slider(
-        "steps per refresh (at most)",
-        1,
-        500,
-        100,
+def speed_ui(key: str, lab: Lab) -> None:
+    """How fast a running lab trains: slow enough to watch each round, or flat out."""
+    choice = st.select_slider(
+        "speed (rounds per second)",
+        list(SPEEDS),
+        value="as fast as it goes",
         key=f"{key}_speed",
-        help=f"Each refresh ({1 / REFRESH_SECONDS:.0f} per second) trains for at most "
-        f"{TRAIN_SLICE_SECONDS:.2f} s or this many rounds, whichever comes first.",
+        help="Slow it down to watch each round; the server trains between refreshes.",
     )
+    rate = SPEEDS[choice]
+    if lab.extra.get("rate", "unset") != rate and call(lab, lambda: lab.handle.speed(rate)):
+        lab.extra["rate"] = rate
 
 
 def live_loop(
     key: str,
-    running: bool,
-    draw: Callable[[Any], None],
+    lab: Lab,
+    draw: Callable[[Lab, dict[str, Any] | None], None],
+    view: Callable[[Lab], dict[str, Any]],
     *,
-    refresh: float = REFRESH_SECONDS,
-    slice_seconds: float = TRAIN_SLICE_SECONDS,
-    max_steps: Callable[[Any], int] | None = None,
-    threads: int = 1,
-    draw_slow: Callable[[Any], None] | None = None,
-    slow_refresh: float = 2.0,
+    draw_slow: Callable[[Lab], None] | None = None,
+    slow_refresh: float = CURVES_SECONDS,
 ) -> None:
-    """The live part of a lab: a fragment that trains a time slice, then redraws, ``refresh``
-    times a second while running. A run that stops itself (diverged, or reached
-    ``max_steps``) reruns the whole page, which turns the timer off.
+    """The live part of a page: a fragment that asks the worker for the newest ``view`` and
+    hands it to ``draw``. While running, ``draw`` passes ``tick=next_tick(lab)`` to its pacing
+    chart, whose acknowledgement of each drawn refresh reruns this fragment. A run that stopped
+    by itself (diverged, reached its cap or target, paused for want of a viewer) reruns the
+    whole page, which turns the buttons back to Train.
 
     ``draw_slow`` (curves over time) is a second fragment redrawn every ``slow_refresh``
-    seconds, which spares the browser re-rendering them on every tick (every 2 s rather than
-    1 s: 4.7-5.5 chart redraws a second against 4.4-4.6 in lab_refresh). (A training slice
-    that shrank when drawing was slow starved training on a loaded server: 0.2 rounds/s per
-    session with 8 sessions, so the slice is fixed.)"""
+    seconds while running."""
+    lab.shown_running = lab.running
 
-    @st.fragment(run_every=refresh if running else None)
+    @st.fragment
     def live() -> None:
-        lab = st.session_state[key]
-        configure_torch(threads)
-        if lab.running:
-            slots, me = hosted.slots(), hosted.owner(key)
-            limit = (
-                int(st.session_state.get(f"{key}_speed", 100))
-                if max_steps is None
-                else max_steps(lab)
-            )
-            room = hosted.limits().max_steps - lab.trainer.step_count
-            if room <= 0:
+        lab: Lab = st.session_state[key]
+        if lab.shown_running and not hosted.slots().acquire(hosted.owner(key)):
+            # our slot lapsed (a long stall) and others took them all
+            st.session_state[f"{key}_notice"] = hosted.busy_message(hosted.slots().capacity)
+            call(lab, lambda: lab.handle.train(False))
+        seen = call(lab, lambda: view(lab))
+        if lab.shown_running and not lab.running:
+            hosted.slots().release(hosted.owner(key))
+            if lab.step_count >= hosted.limits().max_steps:
                 st.session_state[f"{key}_notice"] = _step_cap_message()
-            if not slots.acquire(me):  # our slot lapsed (a long stall) and others took them
-                st.session_state[f"{key}_notice"] = hosted.busy_message(slots.capacity)
-                lab.running = False
-            limit = min(limit, room)
-            if lab.running and limit > 0:
-                advance(lab, seconds=slice_seconds, steps=limit)
-            if limit <= 0 or not lab.running:
-                lab.running = False
-                slots.release(me)
-                st.rerun(scope="app")
-        draw(lab)
+            st.rerun(scope="app")
+        draw(lab, seen)
 
     live()
     if draw_slow is not None:
 
-        @st.fragment(run_every=slow_refresh if running else None)
+        @st.fragment(run_every=slow_refresh if lab.running else None)
         def slow() -> None:
-            draw_slow(st.session_state[key])
+            lab: Lab = st.session_state[key]
+            timeline = call(lab, lab.handle.timeline)
+            if timeline is not None:
+                lab.timeline = timeline
+            draw_slow(lab)
 
         slow()
+
+
+def next_tick(lab: Lab) -> int | None:
+    """The tick for the pacing chart: a new one per refresh while running, None when paused."""
+    if not lab.shown_running:
+        return None
+    lab.tick += 1
+    return lab.tick
 
 
 def hyperparameters_ui(key: str, lab: Lab) -> None:
@@ -405,7 +398,7 @@ def hyperparameters_ui(key: str, lab: Lab) -> None:
 
     Widget keys include the preset, so switching presets shows that preset's own settings.
     """
-    cfg = lab.trainer.config
+    cfg = lab.config
     key = f"{key}_{lab.name}"
     with st.expander("Training hyperparameters — applied live", expanded=False):
         c = st.columns(4)
@@ -413,16 +406,16 @@ def hyperparameters_ui(key: str, lab: Lab) -> None:
         loss = c[0].selectbox(
             "loss",
             losses,
-            index=losses.index(cfg.loss),
+            index=losses.index(cfg["loss"]),
             format_func=LOSS_LABELS.get,
             key=f"{key}_loss",
         )
-        d_steps = c[1].number_input("k: D steps per round", 1, 20, cfg.d_steps, key=f"{key}_k")
-        g_steps = c[2].number_input("G steps per round", 1, 20, cfg.g_steps, key=f"{key}_gsteps")
+        d_steps = c[1].number_input("k: D steps per round", 1, 20, cfg["d_steps"], key=f"{key}_k")
+        g_steps = c[2].number_input("G steps per round", 1, 20, cfg["g_steps"], key=f"{key}_gsteps")
         batch = c[3].select_slider(
             "batch size",
             [16, 32, 64, 128, 256, 512, 1024],
-            value=cfg.batch_size,
+            value=cfg["batch_size"],
             key=f"{key}_batch",
         )
         changes: dict[str, Any] = dict(
@@ -434,96 +427,60 @@ def hyperparameters_ui(key: str, lab: Lab) -> None:
             changes[f"optimizer_{net}"] = c[0].selectbox(
                 f"{label} optimizer",
                 opts,
-                index=opts.index(getattr(cfg, f"optimizer_{net}")),
+                index=opts.index(cfg[f"optimizer_{net}"]),
                 key=f"{key}_opt_{net}",
             )
             changes[f"lr_{net}"] = c[1].number_input(
                 f"{label} learning rate",
                 min_value=1e-6,
                 max_value=1.0,
-                value=float(getattr(cfg, f"lr_{net}")),
+                value=float(cfg[f"lr_{net}"]),
                 format="%.6f",
                 step=1e-4,
                 key=f"{key}_lr_{net}",
             )
-            b1, b2 = getattr(cfg, f"betas_{net}")
+            b1, b2 = cfg[f"betas_{net}"]
             beta1 = c[2].slider(f"{label} β1", 0.0, 0.99, float(b1), 0.01, key=f"{key}_b1_{net}")
             beta2 = c[3].slider(
                 f"{label} β2", 0.9, 0.9999, float(b2), 0.0001, format="%.4f", key=f"{key}_b2_{net}"
             )
-            changes[f"betas_{net}"] = (beta1, beta2)
+            changes[f"betas_{net}"] = [beta1, beta2]
         c = st.columns(3)
         if LOSSES[loss].needs_clipping:
             changes["clip_value"] = c[0].number_input(
                 "WGAN clip c",
                 0.001,
                 1.0,
-                float(cfg.clip_value),
+                float(cfg["clip_value"]),
                 0.005,
                 format="%.3f",
                 key=f"{key}_clip",
             )
         if LOSSES[loss].needs_gp:
             changes["gp_lambda"] = c[1].number_input(
-                "gradient penalty λ", 0.0, 100.0, float(cfg.gp_lambda), 0.1, key=f"{key}_gp"
+                "gradient penalty λ", 0.0, 100.0, float(cfg["gp_lambda"]), 0.1, key=f"{key}_gp"
             )
-        current = {k: getattr(cfg, k) for k in changes}
-        current["betas_g"], current["betas_d"] = tuple(cfg.betas_g), tuple(cfg.betas_d)
+        current = {k: cfg[k] for k in changes}
+        current["betas_g"], current["betas_d"] = list(cfg["betas_g"]), list(cfg["betas_d"])
         if changes != current:
             try:
-                lab.trainer.update_config(**changes)
-                lab.preset["train"].update(lab.trainer.config.to_dict())
+                lab.handle.configure(**changes)
+                lab.preset["train"].update(lab.config)
             except ValueError as err:
                 st.error(f"Not applied: {err}")
-
-
-def record_timeline(lab: Lab, extra: dict[str, float]) -> dict[str, float]:
-    """Append one row of what the pages plot over time (losses from the last round + extras)."""
-    last = lab.trainer.history[-1] if lab.trainer.history else {}
-    row = {
-        "step": float(lab.trainer.step_count),
-        **{k: float(v) for k, v in last.items() if k != "step"},
-        **extra,
-    }
-    if not lab.timeline or lab.timeline[-1]["step"] != row["step"]:
-        lab.timeline.append(row)
-    else:
-        lab.timeline[-1] = row
-    del lab.timeline[:-2000]  # bounded: a long session must not grow without end
-    return row
-
-
-def toy_metrics(lab: Lab, fakes: np.ndarray) -> dict[str, float]:
-    """Mode coverage (where the data has modes) and grid KL/JS against the fixed real set."""
-    out: dict[str, float] = {}
-    dist = lab.dist
-    if dist.modes is not None and dist.mode_std is not None:
-        m = metrics.mode_metrics(fakes, dist.modes, dist.mode_std)
-        out.update(
-            modes_captured=m["modes_captured"],
-            num_modes=m["num_modes"],
-            high_quality_share=m["high_quality_share"],
-            reverse_kl=m["reverse_kl"],
-        )
-    g = metrics.grid_divergences(
-        lab.real_metric, fakes, dist.bounds, bins=40 if dist.dim == 2 else 100
-    )
-    out.update(grid_kl=g["kl_data_g"], grid_kl_rev=g["kl_g_data"], grid_js=g["js"])
-    return out
+            except LiveError as err:
+                st.error(f"Not applied: {err}.")
 
 
 def status_line(lab: Lab) -> None:
     if lab.error:
         st.error(lab.error)
     elif lab.running:
-        st.caption(
-            f"Training… step {lab.trainer.step_count:,} · {lab.steps_per_second:,.0f} rounds/s"
-        )
+        rate = lab.status.get("rounds_per_second") or 0.0
+        st.caption(f"Training… step {lab.step_count:,} · {rate:,.0f} rounds/s")
     else:
         st.caption(
-            f"Paused at step {lab.trainer.step_count:,}."
-            if lab.trainer.step_count
-            else "Press Train, or Step."
+            f"Paused at step {lab.step_count:,}." if lab.step_count else "Press Train, or Step."
         )
 
 
@@ -532,7 +489,9 @@ def export_ui(key: str, lab: Lab) -> None:
     c1, c2 = st.columns(2)
     if c1.button("Package the model as a checkpoint zip", key=f"{key}_package"):
         with st.spinner("Writing the checkpoint…"):
-            st.session_state[f"{key}_zip"] = (lab.trainer.step_count, checkpoint_zip(lab))
+            data = call(lab, lab.handle.export_zip)
+        if data is not None:
+            st.session_state[f"{key}_zip"] = (lab.step_count, data)
     packed = st.session_state.get(f"{key}_zip")
     if packed is not None:
         step, data = packed
@@ -545,17 +504,21 @@ def export_ui(key: str, lab: Lab) -> None:
         )
         with c1:
             push_ui(key, data, lab.name)
-    fakes = lab.fixed_fakes(2000)
-    buf = io.StringIO()
-    header = "x,y" if fakes.shape[1] == 2 else "x"
-    np.savetxt(buf, fakes, delimiter=",", header=header, comments="", fmt="%.6f")
     c2.download_button(
         "Download 2,000 samples (CSV)",
-        data=buf.getvalue(),
-        file_name=f"gancore-{lab.name}-step{lab.trainer.step_count}.csv",
+        data=lambda: _samples_csv(lab),
+        file_name=f"gancore-{lab.name}-step{lab.step_count}.csv",
         mime="text/csv",
         key=f"{key}_csv",
     )
+
+
+def _samples_csv(lab: Lab) -> str:
+    fakes = lab.handle.samples()
+    buf = io.StringIO()
+    header = "x,y" if fakes.shape[1] == 2 else "x"
+    np.savetxt(buf, fakes, delimiter=",", header=header, comments="", fmt="%.6f")
+    return buf.getvalue()
 
 
 def push_ui(key: str, packed: bytes, name: str) -> None:
@@ -584,30 +547,3 @@ def push_ui(key: str, packed: bytes, name: str) -> None:
                 st.error(f"Not pushed: {err}")
             else:
                 st.success(f"Pushed, with its model card: {url}")
-
-
-def checkpoint_zip(lab: Lab) -> bytes:
-    """The run saved with gancore.checkpoint (config.json, weights, card, sample) as zip bytes."""
-    from gancore import render
-    from gancore.runs import toy_quality
-
-    trainer = lab.trainer
-    g = torch.Generator().manual_seed(1234)
-    fakes = trainer.sample(2500, generator=g).numpy().astype(np.float64)
-    config = {
-        "kind": "toy",
-        "description": lab.preset.get("description", ""),
-        "model": lab.preset["model"],
-        "train": trainer.config.to_dict(),
-        "data": lab.preset["data"],
-        "metrics": {"step": trainer.step_count, **toy_quality(fakes, lab.dist)},
-        "command": f"trained in the gancore app's lab from preset {lab.name!r}",
-    }
-    png = render.to_png(render.scatter(fakes[:1000], real=lab.real_shown, bounds=lab.dist.bounds))
-    return checkpoint_zip_bytes(
-        f"gancore-{lab.name}",
-        generator=trainer.ema_generator or trainer.generator,
-        discriminator=trainer.discriminator,
-        config=config,
-        sample_png=png,
-    )

@@ -14,15 +14,17 @@ that the installed plotly package ships, so it needs no network and matches that
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import plotly
 import plotly.graph_objects as go
-import plotly.io
 import streamlit as st
 import streamlit.components.v1 as components
 
@@ -55,17 +57,54 @@ def _declare():
     return components.declare_component("gancore_live_chart", path=str(_component_dir()))
 
 
-def live_chart(fig: go.Figure, *, key: str, config: dict[str, Any] | None = None) -> None:
-    """Show ``fig``; later calls with the same key update the same chart in place."""
-    height = int(fig.layout.height or 450)
-    spec = fig.to_dict()
-    # plotly.py's default template (~10 kB a figure): the page applies the app's look instead,
-    # as st.plotly_chart does with its theme
-    spec["layout"].pop("template", None)
-    _declare()(
-        spec=plotly.io.to_json(spec, validate=False),
-        config=config or {},
-        height=height,
-        key=key,
-        default=None,
-    )
+def live_chart(
+    fig: go.Figure | dict[str, Any] | None,
+    *,
+    key: str,
+    config: dict[str, Any] | None = None,
+    tick: int | None = None,
+    pace: float = 0.0,
+) -> Any:
+    """Show ``fig`` (a figure, or a plain ``{"data": [...], "layout": {...}}`` dict, which
+    skips plotly's validation); later calls with the same key update the same chart in place.
+
+    ``tick`` makes this the page's pacing chart: once the browser has drawn the figure, and
+    no sooner than ``pace`` seconds after the last acknowledgement, it sends ``tick`` back,
+    which reruns the fragment the chart sits in. ``fig=None`` with a tick paces without
+    drawing (height 0). Returns the last tick acknowledged (None before the first)."""
+    if fig is None:
+        spec, height = None, 0
+    else:
+        spec = fig if isinstance(fig, dict) else fig.to_dict()
+        layout = spec.setdefault("layout", {})
+        height = int(layout.get("height") or 450)
+        # plotly.py's default template (~10 kB a figure): the page applies the app's look
+        # instead, as st.plotly_chart does with its theme
+        layout.pop("template", None)
+        spec = figure_json(spec)
+    args: dict[str, Any] = {"spec": spec, "config": config or {}, "height": height}
+    if tick is not None:
+        args.update(tick=tick, pace=pace)
+    return _declare()(**args, key=key, default=None)
+
+
+def figure_json(spec: dict[str, Any]) -> str:
+    """A figure dict as JSON, fast: NumPy arrays as lists of floats rounded to 5 decimals (far
+    below a pixel), NaN and infinities as null (gaps in a line), no plotly validation."""
+    text = json.dumps(spec, default=_plain, separators=(",", ":"))
+    return _NONFINITE.sub("null", text)
+
+
+_NONFINITE = re.compile(r"(?<![\w\"])(?:NaN|-?Infinity)(?![\w\"])")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "f":
+            return np.round(value.astype(np.float64), 5).tolist()
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, go.Figure):
+        return value.to_dict()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
-from gancore import probes, theory
+from gancore import theory
 from gancore.plots import lab as lplots
 from pages._lab import (
-    N_METRIC,
+    PACE_SECONDS,
     Lab,
     export_ui,
     hyperparameters_ui,
     live_loop,
-    new_lab,
-    record_timeline,
+    next_tick,
     setup_ui,
     speed_ui,
     status_line,
@@ -23,7 +21,6 @@ from pages._lab import (
 from pages._live_chart import live_chart
 
 KEY = "lab1d"
-N_MAPPING = 40
 
 st.title("1D lab: the classic picture, live")
 st.markdown(
@@ -36,37 +33,18 @@ st.markdown(
 )
 
 lab = setup_ui(KEY, 1, "1d-classic")
-transport_ui(KEY, lab, lambda: new_lab(lab.preset, lab.name), extra=lambda _: speed_ui(KEY))
+transport_ui(KEY, lab, extra=lambda lab: speed_ui(KEY, lab))
 hyperparameters_ui(KEY, lab)
 
 
-def _draw(lab: Lab) -> None:
-    spec = lab.trainer.spec
-    lo, hi = lab.dist.bounds[0]
-    x = np.linspace(lo, hi, 500)
-    fakes = lab.fixed_fakes(N_METRIC)
-    G = lab.trainer.generator
-    span = 1.0 if G.config.noise == "uniform" else 2.5
-    z = np.zeros((N_MAPPING, G.latent_dim))
-    z[:, 0] = np.linspace(-span, span, N_MAPPING)
-    snap = probes.snapshot_1d(
-        G, lab.trainer.discriminator, lab.dist, spec, x=x, fakes=fakes, mapping_z=z
-    )
-    last = record_timeline(
-        lab,
-        {
-            "v_star": snap["v_star"],
-            "v_learned": snap["v_learned"],
-            "js": snap["js"],
-            "w1": snap["w1"],
-        },
-    )
+def _draw(lab: Lab, view: dict | None) -> None:
+    if view is None:  # the worker could not answer: the page says why
+        return
+    spec, snap, last = lab.spec, view["snap"], lab.status["last"]
     c_fig, c_num = st.columns([3, 1.1])
-    with c_fig:
-        live_chart(lplots.lab1d_figure(snap, critic=spec.wasserstein), key=f"{KEY}_fig")
-    with c_num:
+    with c_num:  # the numbers first: the chart, last, acknowledges the whole refresh
         status_line(lab)
-        st.metric("step", f"{lab.trainer.step_count:,}")
+        st.metric("step", f"{lab.step_count:,}")
         if spec.probabilities:
             st.metric(
                 "V(D, G) as trained",
@@ -83,6 +61,13 @@ def _draw(lab: Lab) -> None:
         st.metric("W1(p_data, p_g)", f"{snap['w1']:.4f}")
         if spec.wasserstein and "wasserstein" in last:
             st.metric("Wasserstein estimate", f"{last['wasserstein']:.4f}")
+    with c_fig:
+        live_chart(
+            lplots.lab1d_figure(snap, critic=spec.wasserstein),
+            key=f"{KEY}_fig",
+            tick=next_tick(lab),
+            pace=PACE_SECONDS,
+        )
 
 
 def _draw_curves(lab: Lab) -> None:
@@ -108,5 +93,5 @@ def _draw_curves(lab: Lab) -> None:
         )
 
 
-live_loop(KEY, lab.running, _draw, draw_slow=_draw_curves)
+live_loop(KEY, lab, _draw, lambda lab: lab.handle.view(), draw_slow=_draw_curves)
 export_ui(KEY, lab)

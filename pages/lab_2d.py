@@ -4,27 +4,22 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gancore import probes
 from gancore.plots import lab as lplots
 from pages._lab import (
-    N_METRIC,
-    N_SHOWN,
+    PACE_SECONDS,
     Lab,
     export_ui,
     hyperparameters_ui,
     live_loop,
-    new_lab,
-    record_timeline,
+    next_tick,
     setup_ui,
     speed_ui,
     status_line,
-    toy_metrics,
     transport_ui,
 )
 from pages._live_chart import live_chart
 
 KEY = "lab2d"
-N_ARROWS = 150
 
 st.title("2D lab: watch a GAN learn")
 st.markdown(
@@ -35,7 +30,7 @@ st.markdown(
 )
 
 lab = setup_ui(KEY, 2, "ring8")
-transport_ui(KEY, lab, lambda: new_lab(lab.preset, lab.name), extra=lambda _: speed_ui(KEY))
+transport_ui(KEY, lab, extra=lambda lab: speed_ui(KEY, lab))
 layers = st.pills(
     "layers",
     lplots.LAYERS_2D,
@@ -46,38 +41,33 @@ layers = st.pills(
 hyperparameters_ui(KEY, lab)
 
 
-def _draw(lab: Lab, layers: list[str]) -> None:
-    spec = lab.trainer.spec
-    fakes = lab.fixed_fakes(N_METRIC)
-    m = toy_metrics(lab, fakes)
-    last = record_timeline(lab, m)
-    shown = fakes[:N_SHOWN]
-    bounds = lab.dist.bounds
-    field = (
-        probes.field_2d(lab.trainer.discriminator, bounds, spec)
-        if "discriminator" in layers
-        else None
-    )
+def _draw(lab: Lab, view: dict | None) -> None:
+    if view is None:  # the worker could not answer: the page says why
+        return
+    m = view["metrics"]
+    last = lab.status["last"]
     arrows = None
-    if "gradients" in layers:
-        grads = probes.fake_gradients(lab.trainer.discriminator, shown[:N_ARROWS], spec)
-        arrows = (shown[:N_ARROWS], lplots.arrows_for_display(grads, bounds))
-    generator = lab.trainer.ema_generator or lab.trainer.generator
+    if "arrows" in view:
+        start, grads = view["arrows"]
+        arrows = (start, lplots.arrows_for_display(grads, view["bounds"]))
     fig = lplots.lab2d_figure(
-        bounds=bounds,
-        field=field,
-        real=lab.real_shown if "real" in layers else None,
-        fake=shown if "fake" in layers else None,
+        bounds=view["bounds"],
+        field=view.get("field"),
+        real=view.get("real"),
+        fake=view.get("fake"),
         arrows=arrows,
-        mesh=probes.generator_mesh(generator) if "manifold" in layers else None,
-        critic=spec.wasserstein,
+        mesh=view.get("mesh"),
+        critic=view["critic"],
     )
-
     c_fig, c_num = st.columns([3, 1.1])
+    with c_num:  # the numbers first: the chart, last, acknowledges the whole refresh
+        _numbers(lab, m, last)
     with c_fig:
         live_chart(
             fig,
             key=f"{KEY}_fig",
+            tick=next_tick(lab),
+            pace=PACE_SECONDS,
             config={
                 "toImageButtonOptions": {
                     "format": "png",
@@ -86,39 +76,42 @@ def _draw(lab: Lab, layers: list[str]) -> None:
                 }
             },
         )
-    with c_num:
-        status_line(lab)
-        st.metric("step", f"{lab.trainer.step_count:,}")
-        if "modes_captured" in m:
-            st.metric("modes captured", f"{m['modes_captured']} / {m['num_modes']}")
-            st.metric(
-                "high-quality samples",
-                f"{100 * m['high_quality_share']:.1f}%",
-                help="within 3 standard deviations of their nearest mode",
-            )
-            st.metric(
-                "reverse KL over modes",
-                f"{m['reverse_kl']:.3f}",
-                help="0 = every mode equally covered",
-            )
+
+
+def _numbers(lab: Lab, m: dict, last: dict) -> None:
+    spec = lab.spec
+    status_line(lab)
+    st.metric("step", f"{lab.step_count:,}")
+    if "modes_captured" in m:
+        st.metric("modes captured", f"{m['modes_captured']} / {m['num_modes']}")
         st.metric(
-            "grid JS(p_data ‖ p_g)",
-            f"{m['grid_js']:.4f}",
-            help="on a 40×40 histogram counting every sample",
+            "high-quality samples",
+            f"{100 * m['high_quality_share']:.1f}%",
+            help="within 3 standard deviations of their nearest mode",
         )
-        st.metric("grid KL(p_data ‖ p_g)", f"{m['grid_kl']:.3f}")
-        if spec.wasserstein and "wasserstein" in last:
-            st.metric(
-                "Wasserstein estimate",
-                f"{last['wasserstein']:.4f}",
-                help="mean critic score, real − fake",
-            )
-        elif "d_real" in last:
-            st.metric("mean D(real) / D(fake)", f"{last['d_real']:.3f} / {last['d_fake']:.3f}")
+        st.metric(
+            "reverse KL over modes",
+            f"{m['reverse_kl']:.3f}",
+            help="0 = every mode equally covered",
+        )
+    st.metric(
+        "grid JS(p_data ‖ p_g)",
+        f"{m['grid_js']:.4f}",
+        help="on a 40×40 histogram counting every sample",
+    )
+    st.metric("grid KL(p_data ‖ p_g)", f"{m['grid_kl']:.3f}")
+    if spec.wasserstein and "wasserstein" in last:
+        st.metric(
+            "Wasserstein estimate",
+            f"{last['wasserstein']:.4f}",
+            help="mean critic score, real − fake",
+        )
+    elif "d_real" in last:
+        st.metric("mean D(real) / D(fake)", f"{last['d_real']:.3f} / {last['d_fake']:.3f}")
 
 
 def _draw_curves(lab: Lab) -> None:
-    spec = lab.trainer.spec
+    spec = lab.spec
     last = lab.timeline[-1] if lab.timeline else {}
     # Drawn from the start, empty until training: each chart loads plotly.js once, at page
     # load, rather than in the first seconds of a run.
@@ -147,5 +140,11 @@ def _draw_curves(lab: Lab) -> None:
         live_chart(lplots.curves_figure(lab.timeline, series, title="quality"), key=f"{KEY}_q")
 
 
-live_loop(KEY, lab.running, lambda lab: _draw(lab, layers or []), draw_slow=_draw_curves)
+live_loop(
+    KEY,
+    lab,
+    _draw,
+    lambda lab: lab.handle.view(layers=tuple(layers or ())),
+    draw_slow=_draw_curves,
+)
 export_ui(KEY, lab)

@@ -1,0 +1,10 @@
+"""Live training out of the web server: worker processes own the runs, pages hold handles.
+
+- :mod:`gancore.live.runs`: what a worker holds for one run (trainer, views, exports).
+- :mod:`gancore.live.worker`: a worker process's loop (requests, fair CPU shares, leases).
+- :mod:`gancore.live.pool`: the server's side: the pool of workers and :class:`LiveHandle`.
+"""
+
+from gancore.live.pool import LiveError, LiveHandle, WorkerDied, WorkerPool
+
+__all__ = ["LiveError", "LiveHandle", "WorkerDied", "WorkerPool"]

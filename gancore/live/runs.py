@@ -1,0 +1,424 @@
+"""What a worker process holds for one live run: the trainer and what its page draws.
+
+A page in the web server never touches these objects; it asks a worker (gancore.live.pool)
+for a *view*, a dict of plain numbers and NumPy arrays, and draws that. Everything here runs
+in the worker: building the models, training rounds, the probes behind the pictures (D's
+field, G's manifold, the gradient arrows), metrics, the image grid, and exports.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from gancore import metrics, probes, render
+from gancore.train import DivergedError, Trainer
+
+N_SHOWN = 600  # samples drawn on the 2D figure
+N_METRIC = 2000  # samples behind the toy metrics
+N_ARROWS = 150  # gradient arrows on the 2D figure
+N_MAPPING = 40  # z -> G(z) lines on the 1D figure
+TIMELINE_ROWS = 2000  # rows kept of what the curves plot
+TIMELINE_EVERY = 0.5  # seconds of training between two timeline rows when nobody looks
+GRID_PER_CLASS = 8  # conditional grids: one row per label, this many columns
+GRID_UNCONDITIONAL = 64
+MAX_FRAMES = 40  # grid snapshots kept for the training animation
+QUALITY_EVERY_SECONDS = 10.0
+QUALITY_SAMPLES = 500
+CLASSIFIED = ("mnist", "fashion-mnist")  # a classifier for these ships in checkpoints/
+
+
+class LiveRun:
+    """A trainer plus the state of its live page: running flag, error, timeline."""
+
+    kind = "?"
+
+    def __init__(self, preset: dict[str, Any], name: str) -> None:
+        self.preset = preset
+        self.name = name
+        self.running = False
+        self.stop_at: int | None = None  # the step a running run pauses at (caps, targets)
+        self.error: str | None = None
+        self.notice: str | None = None
+        self.rounds_per_second = 0.0
+        self.timeline: list[dict[str, float]] = []
+        self._last_row_time = 0.0
+        self.max_rate: float | None = None  # rounds per second while running; None: no cap
+        self._credit, self._credit_time = 0.0, time.monotonic()
+        self.trainer: Trainer = self._build()
+
+    def _build(self) -> Trainer:
+        raise NotImplementedError
+
+    # --- training -------------------------------------------------------------------------
+
+    def allowance(self) -> int | None:
+        """Rounds this run may train now under its ``max_rate`` (None: no cap)."""
+        if not self.max_rate:
+            return None
+        now = time.monotonic()
+        burst = max(1.0, self.max_rate * 0.25)
+        self._credit = min(self._credit + (now - self._credit_time) * self.max_rate, burst)
+        self._credit_time = now
+        return int(self._credit)
+
+    def advance(
+        self, *, seconds: float | None = None, steps: int | None = None, only: str | None = None
+    ) -> int:
+        """Train a slice (or ``steps`` rounds, or one round of ``only`` 'd' or 'g'); a diverged
+        run stops, keeps its last good state and says so. Returns the rounds done."""
+        if self.stop_at is not None:
+            room = self.stop_at - self.trainer.step_count
+            steps = room if steps is None else min(steps, room)
+            if steps <= 0:
+                self.running = False
+                return 0
+        t0 = time.perf_counter()
+        try:
+            if only is not None:
+                self.trainer.step(update_d=only == "d", update_g=only == "g")
+                done = 1
+            else:
+                done = len(self.trainer.run(steps=steps, seconds=seconds))
+        except DivergedError as err:
+            self.running = False
+            self.error = (
+                f"Training diverged at step {self.trainer.step_count}: {err} The last good "
+                "state is kept. Lower the learning rates (or switch loss) and press Resume."
+            )
+            return 0
+        dt = time.perf_counter() - t0
+        if done and dt > 0 and seconds is not None:
+            self.rounds_per_second = done / dt
+        if self.stop_at is not None and self.trainer.step_count >= self.stop_at:
+            self.running = False
+        if only is not None or steps is not None and seconds is None:
+            self.record()  # a step button: the curves show it at once
+        elif time.monotonic() - self._last_row_time >= TIMELINE_EVERY:
+            self.record()
+        return done
+
+    def record(self, extra: dict[str, float] | None = None) -> dict[str, float]:
+        """Append a row of what the curves plot: the last round's numbers, plus ``extra``
+        (the page's own numbers; computed afresh when not given)."""
+        self._last_row_time = time.monotonic()
+        last = self.trainer.history[-1] if self.trainer.history else {}
+        if extra is None:
+            extra = self.extra_metrics()
+        row = {
+            "step": float(self.trainer.step_count),
+            **{k: float(v) for k, v in last.items() if k != "step"},
+            **{k: float(v) for k, v in extra.items()},
+        }
+        if self.timeline and self.timeline[-1]["step"] == row["step"]:
+            self.timeline[-1] = row
+        else:
+            self.timeline.append(row)
+            del self.timeline[:-TIMELINE_ROWS]
+        return row
+
+    def extra_metrics(self) -> dict[str, float]:
+        return {}
+
+    def status(self) -> dict[str, Any]:
+        """What every reply carries: where the run is and what to tell the user."""
+        cfg = self.trainer.config
+        return {
+            "step": self.trainer.step_count,
+            "running": self.running,
+            "stop_at": self.stop_at,
+            "error": self.error,
+            "notice": self.notice,
+            "rounds_per_second": self.rounds_per_second,
+            "config": cfg.to_dict(),
+            "last": dict(self.trainer.history[-1]) if self.trainer.history else {},
+        }
+
+    # --- recovery state -------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """Tensors and plain containers only (read back with weights_only=True)."""
+        state = self.trainer.state_dict()
+        state["history"] = state["history"][-TIMELINE_ROWS:]
+        return {"trainer": state, "timeline": [dict(r) for r in self.timeline]}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.trainer.load_state_dict(state["trainer"])
+        self.timeline = [dict(r) for r in state["timeline"]]
+
+
+class ToyRun(LiveRun):
+    """A 1D or 2D toy lab's run."""
+
+    kind = "toy"
+
+    def _build(self) -> Trainer:
+        from gancore.presets import build_from_preset
+
+        trainer, self.dist = build_from_preset(self.preset)
+        g = torch.Generator().manual_seed(2024)
+        self.real_metric = self.dist.sample(N_METRIC, g).numpy().astype(np.float64)
+        return trainer
+
+    def fixed_fakes(self, n: int) -> np.ndarray:
+        """G's samples from the same noise every time, so the picture moves smoothly.
+
+        The live generator, not its EMA: D's field and the gradient arrows are about it."""
+        g = torch.Generator().manual_seed(12345)
+        G = self.trainer.generator
+        with probes.evaluating(G), torch.no_grad():
+            return G(G.sample_latent(n, generator=g)).numpy().astype(np.float64)
+
+    def metrics_of(self, fakes: np.ndarray) -> dict[str, float]:
+        """Mode coverage (where the data has modes) and grid KL/JS against the fixed real set."""
+        out: dict[str, float] = {}
+        dist = self.dist
+        if dist.modes is not None and dist.mode_std is not None:
+            m = metrics.mode_metrics(fakes, dist.modes, dist.mode_std)
+            out.update(
+                modes_captured=m["modes_captured"],
+                num_modes=m["num_modes"],
+                high_quality_share=m["high_quality_share"],
+                reverse_kl=m["reverse_kl"],
+            )
+        g = metrics.grid_divergences(
+            self.real_metric, fakes, dist.bounds, bins=40 if dist.dim == 2 else 100
+        )
+        out.update(grid_kl=g["kl_data_g"], grid_kl_rev=g["kl_g_data"], grid_js=g["js"])
+        return out
+
+    def extra_metrics(self) -> dict[str, float]:
+        fakes = self.fixed_fakes(N_METRIC)
+        if self.dist.dim == 1:
+            return {k: float(v) for k, v in self._snapshot_1d(fakes).items() if np.ndim(v) == 0}
+        return self.metrics_of(fakes)
+
+    def _snapshot_1d(self, fakes: np.ndarray) -> dict[str, Any]:
+        lo, hi = self.dist.bounds[0]
+        x = np.linspace(lo, hi, 500)
+        G = self.trainer.generator
+        span = 1.0 if G.config.noise == "uniform" else 2.5
+        z = np.zeros((N_MAPPING, G.latent_dim))
+        z[:, 0] = np.linspace(-span, span, N_MAPPING)
+        snap = probes.snapshot_1d(
+            G,
+            self.trainer.discriminator,
+            self.dist,
+            self.trainer.spec,
+            x=x,
+            fakes=fakes,
+            mapping_z=z,
+        )
+        return {
+            **snap,
+            "v_star": float(snap["v_star"]),
+            "v_learned": float(snap["v_learned"]),
+            "js": float(snap["js"]),
+            "w1": float(snap["w1"]),
+        }
+
+    def view(self, layers: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Everything the lab's picture and numbers panel show, as arrays and numbers."""
+        spec = self.trainer.spec
+        fakes = self.fixed_fakes(N_METRIC)
+        out: dict[str, Any] = {"bounds": self.dist.bounds, "critic": spec.wasserstein}
+        if self.dist.dim == 1:
+            snap = self._snapshot_1d(fakes)
+            out["snap"] = snap
+            row = {k: v for k, v in snap.items() if np.ndim(v) == 0}
+        else:
+            row = self.metrics_of(fakes)
+            shown = fakes[:N_SHOWN]
+            layers = tuple(layers)
+            D = self.trainer.discriminator
+            if "discriminator" in layers:
+                out["field"] = probes.field_2d(D, self.dist.bounds, spec)
+            if "gradients" in layers:
+                grads = probes.fake_gradients(D, shown[:N_ARROWS], spec)
+                out["arrows"] = (shown[:N_ARROWS], grads)
+            if "manifold" in layers:
+                G = self.trainer.ema_generator or self.trainer.generator
+                out["mesh"] = probes.generator_mesh(G)
+            if "fake" in layers:
+                out["fake"] = shown
+            if "real" in layers:
+                out["real"] = self.real_metric[:N_SHOWN]
+        out["metrics"] = row
+        self.record(row)
+        return out
+
+    def samples(self, n: int = 2000) -> np.ndarray:
+        return self.fixed_fakes(n)
+
+    def export_zip(self) -> bytes:
+        """The run saved with gancore.checkpoint (config.json, weights, card, sample) as a zip."""
+        from gancore.hub import checkpoint_zip_bytes
+        from gancore.runs import toy_quality
+
+        trainer = self.trainer
+        g = torch.Generator().manual_seed(1234)
+        fakes = trainer.sample(2500, generator=g).numpy().astype(np.float64)
+        config = {
+            "kind": "toy",
+            "description": self.preset.get("description", ""),
+            "model": self.preset["model"],
+            "train": trainer.config.to_dict(),
+            "data": self.preset["data"],
+            "metrics": {"step": trainer.step_count, **toy_quality(fakes, self.dist)},
+            "command": f"trained in the gancore app's lab from preset {self.name!r}",
+        }
+        png = render.to_png(
+            render.scatter(fakes[:1000], real=self.real_metric[:N_SHOWN], bounds=self.dist.bounds)
+        )
+        return checkpoint_zip_bytes(
+            f"gancore-{self.name}",
+            generator=trainer.ema_generator or trainer.generator,
+            discriminator=trainer.discriminator,
+            config=config,
+            sample_png=png,
+        )
+
+
+class ImageRun(LiveRun):
+    """An image GAN's run on the image page."""
+
+    kind = "image"
+
+    def __init__(self, preset: dict[str, Any], name: str) -> None:
+        self.frames: list[tuple[int, bytes]] = []
+        self.quality: list[dict[str, float]] = []
+        self.quality_at = 0.0
+        super().__init__(preset, name)
+
+    def _build(self) -> Trainer:
+        from gancore.image_presets import build_image_run
+
+        trainer, self.source = build_image_run(self.preset)
+        return trainer
+
+    @property
+    def nrow(self) -> int | None:
+        return GRID_PER_CLASS if self.trainer.num_classes else None
+
+    def fixed_grid(self) -> np.ndarray:
+        """Samples from the same noise every time (one row per label when conditional)."""
+        G = self.trainer.ema_generator or self.trainer.generator
+        g = torch.Generator().manual_seed(7)
+        if G.num_classes:
+            n = G.num_classes * GRID_PER_CLASS
+            y = torch.arange(G.num_classes).repeat_interleave(GRID_PER_CLASS)
+        else:
+            n, y = GRID_UNCONDITIONAL, None
+        z = G.sample_latent(n, generator=g)
+        with probes.evaluating(G), torch.no_grad():
+            return G(z, y).numpy()
+
+    def grid_png(self) -> bytes:
+        return render.to_png(render.image_grid(self.fixed_grid(), nrow=self.nrow))
+
+    def view(self, quality: bool = True) -> dict[str, Any]:
+        """The fixed-noise grid (a PNG), the latest numbers and the quality estimate."""
+        png = self.grid_png()
+        self.record()
+        step = self.trainer.step_count
+        if not self.frames or self.frames[-1][0] != step:
+            self.frames.append((step, png))
+            if len(self.frames) > MAX_FRAMES:  # keep the first, thin the rest evenly
+                del self.frames[1::2]
+        out: dict[str, Any] = {"grid_png": png, "classes": self.trainer.num_classes}
+        if quality:
+            out["quality"] = self.estimate_quality()
+            out["quality_history"] = list(self.quality)
+        return out
+
+    def estimate_quality(self, *, force: bool = False) -> dict[str, float] | None:
+        """A fresh estimate every QUALITY_EVERY_SECONDS (or now, with ``force``): Frechet
+        distance on the shipped classifier's features, label accuracy, smallest class."""
+        from gancore import metrics_image
+
+        dataset = self.preset["data"]["name"]
+        if dataset not in CLASSIFIED:
+            return None
+        step = self.trainer.step_count
+        due = time.monotonic() - self.quality_at >= QUALITY_EVERY_SECONDS
+        if not self.quality or (step != self.quality[-1]["step"] and (force or due)):
+            G = self.trainer.ema_generator or self.trainer.generator
+            y = torch.arange(QUALITY_SAMPLES) % G.num_classes if G.num_classes else None
+            z = G.sample_latent(QUALITY_SAMPLES, generator=torch.Generator().manual_seed(99))
+            with probes.evaluating(G), torch.no_grad():
+                fakes = G(z, y).numpy()
+            q = metrics_image.quick_quality(fakes, dataset=dataset, labels=y)
+            self.quality.append(
+                {"step": float(step), **{k: v for k, v in q.items() if v is not None}}
+            )
+            del self.quality[:-500]
+            self.quality_at = time.monotonic()
+        return self.quality[-1]
+
+    def label_scores(self) -> dict[str, Any]:
+        """D(x | y') for one real image of each class under every label y' (rows: real class)."""
+        k = self.trainer.num_classes
+        labels = np.asarray(self.source.data.labels)
+        idx = [int(np.flatnonzero(labels == c)[0]) for c in range(k)]
+        x, y = self.source.take(idx)
+        D = self.trainer.discriminator
+        with probes.evaluating(D), torch.no_grad():
+            scores = torch.stack([D(x, torch.full((k,), j)) for j in range(k)], dim=1)
+            values = torch.sigmoid(scores) if self.trainer.spec.probabilities else scores
+        names = list(self.source.class_names) or [str(i) for i in range(k)]
+        return {"values": values.numpy(), "names": names, "rows": y.tolist()}
+
+    def gif(self) -> bytes:
+        from PIL import Image
+
+        images = [
+            Image.open(io.BytesIO(png)).convert("P", palette=Image.Palette.ADAPTIVE)
+            for _, png in self.frames
+        ]
+        buf = io.BytesIO()
+        images[0].save(
+            buf, format="GIF", save_all=True, append_images=images[1:], duration=250, loop=0
+        )
+        return buf.getvalue()
+
+    def export_zip(self) -> bytes:
+        from gancore.hub import checkpoint_zip_bytes
+
+        trainer = self.trainer
+        config = {
+            "kind": "image",
+            "description": self.preset.get("description", ""),
+            "model": self.preset["model"],
+            "train": trainer.config.to_dict(),
+            "data": {
+                **self.preset["data"],
+                **({"class_names": list(self.source.class_names)} if trainer.num_classes else {}),
+            },
+            "metrics": {"step": trainer.step_count},
+            "command": f"trained in the gancore app from preset {self.name!r}",
+        }
+        return checkpoint_zip_bytes(
+            f"gancore-{self.name}",
+            generator=trainer.ema_generator or trainer.generator,
+            discriminator=trainer.discriminator,
+            config=config,
+            sample_png=self.grid_png(),
+        )
+
+    def state(self) -> dict[str, Any]:
+        out = super().state()
+        out["frames"] = [
+            (s, torch.frombuffer(bytearray(p), dtype=torch.uint8)) for s, p in self.frames
+        ]
+        return out
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        super().load_state(state)
+        self.frames = [(int(s), bytes(t.numpy().tobytes())) for s, t in state.get("frames", [])]
+
+
+KINDS = {"toy": ToyRun, "image": ImageRun}
