@@ -250,6 +250,8 @@ def transport_ui(
 
     ``stop_at(lab)`` is where a run pauses by itself (the image page's target); the server's
     step cap always applies."""
+    call(lab, lab.handle.refresh)
+    stopped_by_itself(key, lab)
     cols = st.columns([1.3] + [1] * (len(step_sizes) + 1) + [2.4])
     handle = lab.handle
     if lab.running:
@@ -364,10 +366,7 @@ def live_loop(
             st.session_state[f"{key}_notice"] = hosted.busy_message(hosted.slots().capacity)
             call(lab, lambda: lab.handle.train(False))
         seen = call(lab, lambda: view(lab))
-        if lab.shown_running and not lab.running:
-            hosted.slots().release(hosted.owner(key))
-            if lab.step_count >= hosted.limits().max_steps:
-                st.session_state[f"{key}_notice"] = _step_cap_message()
+        if stopped_by_itself(key, lab):
             st.rerun(scope="app")
         draw(lab, seen)
 
@@ -383,6 +382,18 @@ def live_loop(
             draw_slow(lab)
 
         slow()
+
+
+def stopped_by_itself(key: str, lab: Lab) -> bool:
+    """True (once) when a run the page shows as running has stopped in its worker: it
+    diverged, reached the step cap or its target, or paused for want of a viewer."""
+    if not lab.shown_running or lab.running:
+        return False
+    lab.shown_running = False
+    hosted.slots().release(hosted.owner(key))
+    if lab.step_count >= hosted.limits().max_steps:
+        st.session_state[f"{key}_notice"] = _step_cap_message()
+    return True
 
 
 def next_tick(lab: Lab) -> int | None:

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import shutil
 import tempfile
-import time
-from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
-import torch
 
-from gancore import metrics_image, render
 from gancore.checkpoint import count_parameters
 from gancore.data import (
     DatasetUnavailableError,
@@ -24,58 +18,28 @@ from gancore.data import (
     extract_image_zip,
     scan_folder,
 )
-from gancore.hub import checkpoint_zip_bytes
-from gancore.image_presets import build_image_run, list_image_presets, resolve_image_preset
+from gancore.image_presets import list_image_presets, resolve_image_preset
+from gancore.live.runs import CLASSIFIED, QUALITY_EVERY_SECONDS, QUALITY_SAMPLES
 from gancore.models.dcgan import DCGANConfig
 from gancore.plots import base_layout
 from gancore.plots import lab as lplots
-from gancore.probes import evaluating
-from gancore.train import Trainer
 from pages import _hosted as hosted
-from pages._hosted import configure_torch
-from pages._lab import hyperparameters_ui, live_loop, push_ui, transport_ui
+from pages._lab import (
+    Lab,
+    call,
+    hyperparameters_ui,
+    live_loop,
+    next_tick,
+    open_lab,
+    push_ui,
+    replace_lab,
+    transport_ui,
+)
+from pages._live_chart import live_chart
 
 KEY = "imglab"
-REFRESH_SECONDS = 1.0  # image steps are heavier than toy ones: redraw once a second
-TRAIN_SLICE_SECONDS = 0.7
+PACE_SECONDS = 1.0  # image rounds are heavier than toy ones: a refresh a second at most
 GRID_PER_CLASS = 8  # conditional grids: one row per label, this many columns
-GRID_UNCONDITIONAL = 64
-MAX_FRAMES = 40  # grid snapshots kept for the animation
-QUALITY_EVERY_SECONDS = 10.0  # a quality estimate this often while training
-QUALITY_SAMPLES = 500
-CLASSIFIED = ("mnist", "fashion-mnist")  # a classifier for these ships in checkpoints/
-
-
-@dataclass
-class ImageLab:
-    """One user's image run: the trainer, fixed noise for the progress grid, and its history."""
-
-    preset: dict[str, Any]
-    trainer: Trainer
-    source: Any
-    name: str
-    running: bool = False
-    error: str | None = None
-    target_steps: int = 2000
-    frames: list[tuple[int, bytes]] = field(default_factory=list)
-    timeline: list[dict[str, float]] = field(default_factory=list)
-    steps_per_second: float = 0.0
-    started: float = field(default_factory=time.monotonic)
-    quality: list[dict[str, float]] = field(default_factory=list)  # periodic estimates
-    quality_at: float = 0.0  # time.monotonic() of the last estimate
-
-    def fixed_grid(self) -> np.ndarray:
-        """Samples from the same noise every time (one row per label when conditional)."""
-        G = self.trainer.ema_generator or self.trainer.generator
-        g = torch.Generator().manual_seed(7)
-        if G.num_classes:
-            n = G.num_classes * GRID_PER_CLASS
-            y = torch.arange(G.num_classes).repeat_interleave(GRID_PER_CLASS)
-        else:
-            n, y = GRID_UNCONDITIONAL, None
-        z = G.sample_latent(n, generator=g)
-        with evaluating(G), torch.no_grad():
-            return G(z, y).numpy()
 
 
 @st.cache_data(show_spinner=False)
@@ -83,17 +47,14 @@ def _image_presets() -> dict[str, str]:
     return list_image_presets()
 
 
-def _threads() -> None:
+def new_image_lab(preset: dict[str, Any], name: str) -> Lab:
     # Convolutions use every core of a local machine; a hosted demo caps this with
     # GANCORE_TORCH_THREADS (see README, Deploy).
-    configure_torch(default=os.cpu_count() or 1)
-
-
-def new_image_lab(preset: dict[str, Any], name: str) -> ImageLab:
-    _threads()
+    threads = hosted.limits().threads(os.cpu_count() or 1)
     with st.spinner(f"Loading {preset['data']['name']} (downloaded on first use)…"):
-        trainer, source = build_image_run(preset)
-    return ImageLab(preset=preset, trainer=trainer, source=source, name=name)
+        lab = open_lab("image", preset, name, threads=threads)
+    lab.extra["target"] = 2000
+    return lab
 
 
 DATA_CHOICES = {
@@ -106,7 +67,7 @@ CHANNELS = {"mnist": 1, "fashion-mnist": 1, "cifar10": 3, "folder": 3}
 SIZES = (28, 32, 64)
 
 
-def setup() -> ImageLab | None:
+def setup() -> Lab | None:
     """Preset, data, image size and seed; rebuilds the run when any of them changes."""
     presets = _image_presets()
     names = list(presets)
@@ -142,11 +103,12 @@ def setup() -> ImageLab | None:
         return None
     if wanted is None:
         return None
-    lab: ImageLab | None = st.session_state.get(KEY)
+    lab: Lab | None = st.session_state.get(KEY)
     if lab is None or _identity(lab.name, lab.preset) != _identity(name, wanted):
         try:
             check_limits(wanted)
-            lab = st.session_state[KEY] = new_image_lab(wanted, name)
+            lab = new_image_lab(wanted, name)
+            replace_lab(KEY, lab)
         except (DatasetUnavailableError, ValueError) as err:
             reason = str(err).rstrip(".")  # some messages end in a full stop, some do not
             st.error(f"{name} cannot be trained here: {reason}.")
@@ -221,14 +183,14 @@ def check_limits(preset: dict[str, Any]) -> None:
     limits.check_parameters(count_parameters("image", model)["total"])
 
 
-def _target_ui(lab: ImageLab) -> None:
+def _target_ui(lab: Lab) -> None:
     cap = min(1_000_000, hosted.limits().max_steps)
-    lab.target_steps = int(
+    lab.extra["target"] = int(
         st.number_input(
             "steps to train",
             min(10, cap),
             cap,
-            min(lab.target_steps, cap),
+            min(lab.extra.get("target", 2000), cap),
             100,
             key=f"{KEY}_target",
             help=f"this server trains at most {cap:,} steps per run" if cap < 1_000_000 else None,
@@ -236,50 +198,33 @@ def _target_ui(lab: ImageLab) -> None:
     )
 
 
-def _record(lab: ImageLab, grid: np.ndarray) -> None:
-    last = lab.trainer.history[-1] if lab.trainer.history else {}
-    row = {
-        "step": float(lab.trainer.step_count),
-        **{k: float(v) for k, v in last.items() if k != "step"},
-    }
-    if not lab.timeline or lab.timeline[-1]["step"] != row["step"]:
-        lab.timeline.append(row)
-        del lab.timeline[:-2000]
-        nrow = GRID_PER_CLASS if lab.trainer.num_classes else None
-        png = render.to_png(render.image_grid(grid, nrow=nrow))
-        if not lab.frames or lab.frames[-1][0] != lab.trainer.step_count:
-            lab.frames.append((lab.trainer.step_count, png))
-            if len(lab.frames) > MAX_FRAMES:  # keep the first, thin the rest evenly
-                del lab.frames[1::2]
-
-
-def draw(lab: ImageLab) -> None:
-    trainer, spec = lab.trainer, lab.trainer.spec
-    grid = lab.fixed_grid()
-    _record(lab, grid)
-    step = trainer.step_count
-    done = min(step / lab.target_steps, 1.0)
-    batch = trainer.config.batch_size
-    ips = lab.steps_per_second * batch * trainer.config.d_steps
-    status = "Training…" if lab.running else ("Paused." if step else "Press Train, or Step.")
-    text = f"{status} step {step:,} of {lab.target_steps:,}"
-    if lab.steps_per_second:
-        left = max(lab.target_steps - step, 0) / lab.steps_per_second
-        text += f" · {ips:,.0f} real images/s · about {left:,.0f} s left"
+def draw(lab: Lab, view: dict[str, Any] | None) -> None:
+    if view is None:  # the worker could not answer: the page says why
+        return
+    lab.timeline = view["timeline"]
+    status, spec = lab.status, lab.spec
+    step, target = lab.step_count, lab.extra["target"]
+    done = min(step / target, 1.0)
+    cfg = lab.config
+    rate = status.get("rounds_per_second") or 0.0
+    ips = rate * cfg["batch_size"] * cfg["d_steps"]
+    state = "Training…" if lab.running else ("Paused." if step else "Press Train, or Step.")
+    text = f"{state} step {step:,} of {target:,}"
+    if rate and lab.running:
+        text += f" · {ips:,.0f} real images/s · about {max(target - step, 0) / rate:,.0f} s left"
     st.progress(done, text=text)
     if lab.error:
         st.error(lab.error)
     c_grid, c_num = st.columns([2.2, 1])
     with c_grid:
-        caption = "fixed noise, one row per label" if trainer.num_classes else "fixed noise"
-        nrow = GRID_PER_CLASS if trainer.num_classes else None
+        caption = "fixed noise, one row per label" if view["classes"] else "fixed noise"
         st.image(
-            render.image_grid(grid, nrow=nrow),
+            view["grid_png"],
             caption=f"G's samples at step {step:,} ({caption})",
             width="stretch",
         )
     with c_num:
-        last = lab.timeline[-1] if lab.timeline else {}
+        last = status["last"]
         st.metric("step", f"{step:,}")
         if spec.wasserstein and "wasserstein" in last:
             st.metric(
@@ -315,33 +260,13 @@ def draw(lab: ImageLab) -> None:
                 width="stretch",
                 key=f"{KEY}_d",
             )
-    quality_ui(lab)
+    quality_ui(lab, view)
+    lab.extra["frames"] = view["frames"]
+    # last: acknowledges the whole refresh once the browser has it, which asks for the next
+    live_chart(None, key=f"{KEY}_pacer", tick=next_tick(lab), pace=PACE_SECONDS)
 
 
-def estimate_quality(lab: ImageLab, *, force: bool = False) -> dict[str, float] | None:
-    """A fresh quality estimate every QUALITY_EVERY_SECONDS (or now, with ``force``): the
-    Frechet distance on the shipped classifier's features, label accuracy, smallest class."""
-    dataset = lab.preset["data"]["name"]
-    if dataset not in CLASSIFIED:
-        return None
-    step = lab.trainer.step_count
-    due = time.monotonic() - lab.quality_at >= QUALITY_EVERY_SECONDS
-    if not lab.quality or (step != lab.quality[-1]["step"] and (force or due)):
-        G = lab.trainer.ema_generator or lab.trainer.generator
-        y = None
-        if G.num_classes:
-            y = torch.arange(QUALITY_SAMPLES) % G.num_classes
-        z = G.sample_latent(QUALITY_SAMPLES, generator=torch.Generator().manual_seed(99))
-        with evaluating(G), torch.no_grad():
-            fakes = G(z, y).numpy()
-        q = metrics_image.quick_quality(fakes, dataset=dataset, labels=y)
-        lab.quality.append({"step": float(step), **{k: v for k, v in q.items() if v is not None}})
-        del lab.quality[:-500]
-        lab.quality_at = time.monotonic()
-    return lab.quality[-1]
-
-
-def quality_ui(lab: ImageLab) -> None:
+def quality_ui(lab: Lab, view: dict[str, Any]) -> None:
     """The periodic quality estimate: when it stops improving, training has done its work."""
     if lab.preset["data"]["name"] not in CLASSIFIED:
         st.caption(
@@ -349,8 +274,8 @@ def quality_ui(lab: ImageLab) -> None:
             "only (`python -m gancore eval` reports the same numbers for a saved run)."
         )
         return
-    last = estimate_quality(lab)
-    prev = lab.quality[-2] if len(lab.quality) > 1 else None
+    last, history = view["quality"], view["quality_history"]
+    prev = history[-2] if len(history) > 1 else None
     c = st.columns([1, 1, 1, 3])
     c[0].metric(
         "Frechet distance",
@@ -374,11 +299,11 @@ def quality_ui(lab: ImageLab) -> None:
         f"{100 * last['min_class_share']:.1f}%",
         help="of the samples, the share of the rarest predicted class (10% = all even)",
     )
-    if len(lab.quality) > 1:
+    if len(history) > 1:
         with c[3]:
             st.plotly_chart(
                 lplots.curves_figure(
-                    lab.quality,
+                    history,
                     {"frechet_distance": "Frechet distance"},
                     title="quality",
                     height=220,
@@ -388,9 +313,9 @@ def quality_ui(lab: ImageLab) -> None:
             )
 
 
-def label_check(lab: ImageLab) -> None:
+def label_check(lab: Lab) -> None:
     """The seeds' point about conditional D: it should reject a real image with the wrong label."""
-    if not lab.trainer.num_classes:
+    if not lab.preset["model"]["num_classes"]:
         return
     st.subheader("Does D check the label?")
     st.markdown(
@@ -398,18 +323,15 @@ def label_check(lab: ImageLab) -> None:
         "“7” should be rejected. Rows are real images (one per class), columns the label D is "
         "told; a trained D lights up the diagonal."
     )
-    k = lab.trainer.num_classes
-    x, y = _one_real_per_class(lab, k)
-    D = lab.trainer.discriminator
-    with evaluating(D), torch.no_grad():
-        scores = torch.stack([D(x, torch.full((k,), j)) for j in range(k)], dim=1)
-        values = torch.sigmoid(scores) if lab.trainer.spec.probabilities else scores
-    names = list(lab.source.class_names) or [str(i) for i in range(k)]
+    scores = call(lab, lab.handle.label_scores)
+    if scores is None:
+        return
+    names = scores["names"]
     fig = go.Figure(
         go.Heatmap(
-            z=values.numpy(),
+            z=scores["values"],
             x=names,
-            y=[f"real {names[i]}" for i in y.tolist()],
+            y=[f"real {names[i]}" for i in scores["rows"]],
             colorscale="Viridis",
             colorbar=dict(title="D(x | y′)"),
         )
@@ -419,18 +341,13 @@ def label_check(lab: ImageLab) -> None:
     st.plotly_chart(base_layout(fig, height=420), width="stretch", key=f"{KEY}_labels")
 
 
-def _one_real_per_class(lab: ImageLab, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-    labels = lab.source.data.labels
-    idx = [int(np.flatnonzero(np.asarray(labels) == c)[0]) for c in range(k)]
-    x, y = lab.source.take(idx)
-    return x, y
-
-
-def export(lab: ImageLab) -> None:
+def export(lab: Lab) -> None:
     c1, c2 = st.columns(2)
     if c1.button("Package the model as a checkpoint zip", key=f"{KEY}_package"):
         with st.spinner("Writing the checkpoint…"):
-            st.session_state[f"{KEY}_zip"] = (lab.trainer.step_count, _checkpoint_zip(lab))
+            data = call(lab, lab.handle.export_zip)
+        if data is not None:
+            st.session_state[f"{KEY}_zip"] = (lab.step_count, data)
     packed = st.session_state.get(f"{KEY}_zip")
     if packed is not None:
         step, data = packed
@@ -443,53 +360,14 @@ def export(lab: ImageLab) -> None:
         )
         with c1:
             push_ui(KEY, data, lab.name)
-    if len(lab.frames) > 1:
+    if lab.extra.get("frames", 0) > 1:
         c2.download_button(
             "Download the training animation (GIF)",
-            data=_gif(lab.frames),
+            data=lab.handle.gif,
             file_name=f"gancore-{lab.name}-training.gif",
             mime="image/gif",
             key=f"{KEY}_gif",
         )
-
-
-def _gif(frames: list[tuple[int, bytes]]) -> bytes:
-    from PIL import Image
-
-    images = [
-        Image.open(io.BytesIO(png)).convert("P", palette=Image.Palette.ADAPTIVE)
-        for _, png in frames
-    ]
-    buf = io.BytesIO()
-    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=250, loop=0)
-    return buf.getvalue()
-
-
-def _checkpoint_zip(lab: ImageLab) -> bytes:
-    trainer = lab.trainer
-    grid = lab.fixed_grid()
-    config = {
-        "kind": "image",
-        "description": lab.preset.get("description", ""),
-        "model": lab.preset["model"],
-        "train": trainer.config.to_dict(),
-        "data": {
-            **lab.preset["data"],
-            **({"class_names": list(lab.source.class_names)} if trainer.num_classes else {}),
-        },
-        "metrics": {"step": trainer.step_count},
-        "command": f"trained in the gancore app from preset {lab.name!r}",
-    }
-    png = render.to_png(
-        render.image_grid(grid, nrow=GRID_PER_CLASS if trainer.num_classes else None)
-    )
-    return checkpoint_zip_bytes(
-        f"gancore-{lab.name}",
-        generator=trainer.ema_generator or trainer.generator,
-        discriminator=trainer.discriminator,
-        config=config,
-        sample_png=png,
-    )
 
 
 st.title("Train an image GAN")
@@ -503,19 +381,13 @@ lab = setup()
 if lab is None:
     st.stop()
 transport_ui(
-    KEY, lab, lambda: new_image_lab(lab.preset, lab.name), step_sizes=(1, 10), extra=_target_ui
+    KEY,
+    lab,
+    step_sizes=(1, 10),
+    extra=_target_ui,
+    stop_at=lambda lab: lab.extra["target"],
 )
 hyperparameters_ui(KEY, lab)
-
-
-live_loop(
-    KEY,
-    lab.running,
-    draw,
-    refresh=REFRESH_SECONDS,
-    slice_seconds=TRAIN_SLICE_SECONDS,
-    max_steps=lambda lab: lab.target_steps - lab.trainer.step_count,
-    threads=os.cpu_count() or 1,
-)
+live_loop(KEY, lab, draw, lambda lab: lab.handle.view())
 label_check(lab)
 export(lab)

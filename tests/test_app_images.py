@@ -33,8 +33,8 @@ def test_steps_train_and_redraw_the_grid(at):
     assert 0.0 < float(metric(at, "mean D(x)")) < 1.0
     assert at.get("image")[0].value[0] != grid0  # a new picture, not the cached one
     assert "step 10" in at.get("image")[0].captions[0]
-    lab = at.session_state["imglab"]
-    assert lab.trainer.step_count == 10 and len(lab.frames) == 2
+    facts = at.session_state["imglab"].handle.describe()
+    assert at.session_state["imglab"].step_count == 10 and facts["frames"] == 2
 
 
 def test_conditional_preset_shows_the_label_check_and_wgan_shows_the_estimate(at):
@@ -120,15 +120,15 @@ def test_data_and_size_pickers_rebuild_the_run(at):
     at.selectbox(key="imglab_data_dcgan-mnist").set_value("fashion-mnist").run()
     assert not at.exception and not at.error
     lab = at.session_state["imglab"]
-    assert lab.source.data.name == "fashion-mnist" and lab.preset["data"] == {
+    assert lab.handle.describe()["data"] == "fashion-mnist" and lab.preset["data"] == {
         "name": "fashion-mnist"
     }
     at.selectbox(key="imglab_size_dcgan-mnist").set_value(32).run()
     lab = at.session_state["imglab"]
-    assert lab.trainer.generator.config.image_size == 32
+    assert lab.handle.describe()["image_size"] == 32
     at.button(key="imglab_step").click().run()
     assert not at.exception
-    assert lab.fixed_grid().shape[1:] == (1, 32, 32)
+    assert lab.handle.describe()["grid_shape"][1:] == [1, 32, 32]
 
 
 def test_train_on_your_own_images_from_a_zip(at):
@@ -140,9 +140,10 @@ def test_train_on_your_own_images_from_a_zip(at):
     assert not at.exception and not at.error
     assert "12 images, 1 other files skipped" in " ".join(c.value for c in at.caption)
     lab = at.session_state["imglab"]
-    assert lab.preset["model"]["channels"] == 3 and len(lab.source) == 12
+    assert lab.preset["model"]["channels"] == 3 and lab.handle.describe()["images"] == 12
     at.button(key="imglab_step").click().run()
-    assert lab.trainer.step_count == 1 and lab.fixed_grid().shape[1:] == (3, 28, 28)
+    facts = lab.handle.describe()
+    assert lab.step_count == 1 and facts["grid_shape"][1:] == [3, 28, 28]
     # a conditional preset takes its labels from the zip's sub-folders
     at.selectbox(key="imglab_preset").set_value("cgan-mnist").run()
     at.selectbox(key="imglab_data_cgan-mnist").set_value("folder").run()
@@ -154,8 +155,8 @@ def test_train_on_your_own_images_from_a_zip(at):
         ("pets.zip", _images_zip({"cats": 5, "dogs": 6, "owls": 4}), "application/zip")
     ).run()
     assert not at.exception and not at.error
-    lab = at.session_state["imglab"]
-    assert lab.trainer.num_classes == 3 and list(lab.source.class_names) == ["cats", "dogs", "owls"]
+    facts = at.session_state["imglab"].handle.describe()
+    assert facts["num_classes"] == 3 and facts["class_names"] == ["cats", "dogs", "owls"]
 
 
 def test_hostile_image_zips_are_refused(at):
@@ -179,16 +180,17 @@ def test_hostile_image_zips_are_refused(at):
 def test_quality_estimate_tracks_training(at):
     fd0 = float(metric(at, "Frechet distance"))  # estimated at step 0
     lab = at.session_state["imglab"]
-    assert abs(fd0 - lab.quality[0]["frechet_distance"]) <= 0.05
-    lab.quality_at = 0.0  # as if the 10 s had passed
+    facts = lab.handle.describe()
+    assert abs(fd0 - facts["quality"][0]["frechet_distance"]) <= 0.05
     at.button(key="imglab_step10").click().run()
     assert not at.exception
-    lab = at.session_state["imglab"]
-    assert [q["step"] for q in lab.quality] == [0.0, 10.0]
+    # within 10 s of the last estimate: none new; the worker estimates again once it is due
+    assert lab.handle.describe()["quality_steps"] == [0.0]
+    lab.handle.quality()  # due now (as if the 10 s had passed)
+    at.run()
+    assert lab.handle.describe()["quality_steps"] == [0.0, 10.0]
     assert float(metric(at, "Frechet distance")) != fd0
     assert 0.0 <= float(metric(at, "smallest class share").rstrip("%")) <= 100.0
-    at.button(key="imglab_step").click().run()  # within the 10 s: no new estimate
-    assert [q["step"] for q in at.session_state["imglab"].quality] == [0.0, 10.0]
 
 
 def test_a_dataset_missing_offline_is_a_clear_message(at):
@@ -197,4 +199,4 @@ def test_a_dataset_missing_offline_is_a_clear_message(at):
     assert not at.exception
     message = at.error[0].value
     assert "cannot be trained here" in message and "cifar" in message.lower()
-    assert at.session_state["imglab"].source.data.name == "mnist"  # the last good run is kept
+    assert at.session_state["imglab"].handle.describe()["data"] == "mnist"  # the last good run

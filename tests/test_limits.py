@@ -2,6 +2,7 @@
 
 import io
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -122,14 +123,13 @@ def test_a_full_server_says_busy_and_keeps_the_run(hosted):
     first = _run(LAB_2D)
     first.button(key="lab2d_play").click().run()
     assert first.session_state["lab2d"].running  # holds the one slot
-    assert first.session_state["lab2d"].trainer.step_count > 0
     second = _run(LAB_2D)  # another browser session on the same server
-    assert second.session_state["lab2d"].trainer.step_count == 0  # isolated: not the first's run
+    assert second.session_state["lab2d"].step_count == 0  # isolated: not the first's run
     assert second.session_state["lab2d"] is not first.session_state["lab2d"]
     second.button(key="lab2d_step10").click().run()
     second.button(key="lab2d_play").click().run()
     lab = second.session_state["lab2d"]
-    assert not lab.running and lab.trainer.step_count == 10  # refused, nothing lost
+    assert not lab.running and lab.step_count == 10  # refused, nothing lost
     assert "The server is busy: 1 trainings are already running" in second.warning[0].value
     first.button(key="lab2d_pause").click().run()  # frees the slot
     second.button(key="lab2d_play").click().run()
@@ -140,24 +140,25 @@ def test_a_run_stops_at_the_step_cap_and_says_so(hosted):
     hosted.setenv("GANCORE_MAX_STEPS", "150")
     at = _run(LAB_2D)
     at.button(key="lab2d_play").click().run()
-    for _ in range(200):  # each script run ticks the live fragment once (a 0.12 s slice)
-        if not at.session_state["lab2d"].running:
-            break
-        at.run()
     lab = at.session_state["lab2d"]
-    assert lab.trainer.step_count == 150 and not lab.running
+    deadline = time.monotonic() + 60
+    while lab.handle.refresh()["running"]:  # the worker trains on its own, and stops at 150
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    at.run()  # the next refresh sees the run stopped and redraws the page
+    lab = at.session_state["lab2d"]
+    assert lab.step_count == 150 and not lab.running
     assert "stops a run at 150 steps" in at.warning[0].value
     at.button(key="lab2d_play").click().run()  # pressing Train again is refused, not an error
-    assert (
-        not at.session_state["lab2d"].running
-        and at.session_state["lab2d"].trainer.step_count == 150
-    )
+    assert not at.session_state["lab2d"].running and at.session_state["lab2d"].step_count == 150
+    at.button(key="lab2d_step10").click().run()  # and so is a step past the cap
+    assert at.session_state["lab2d"].step_count == 150
 
 
 def test_image_page_refuses_a_model_over_the_caps(hosted, mnist_root):
     hosted.setenv("GANCORE_DATA", str(mnist_root))
     at = _run(IMAGES)
-    assert at.session_state["imglab"].trainer.step_count == 0  # 28 px presets train
+    assert at.session_state["imglab"].step_count == 0  # 28 px presets train
     assert at.number_input(key="imglab_target").max == 20_000
     at.selectbox(key="imglab_preset").set_value("dcgan-64").run()
     assert not at.exception

@@ -165,6 +165,12 @@ class _Worker:
             self.process.wait(3)
 
 
+def _env() -> dict[str, str]:
+    """The server's GANCORE_* settings as they are now (the data root, ...): a worker started
+    earlier builds each run with the settings of the moment it is opened."""
+    return {k: v for k, v in os.environ.items() if k.startswith("GANCORE_")}
+
+
 def default_workers() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -241,7 +247,7 @@ class WorkerPool:
         if self._closed:
             raise LiveError("the worker pool is shut down")
         sid = uuid.uuid4().hex
-        spec = {"kind": kind, "preset": preset, "name": name, "threads": threads}
+        spec = {"kind": kind, "preset": preset, "name": name, "threads": threads, "env": _env()}
         with self._lock:
             worker = self._least_loaded()
             self._where[sid] = worker.index
@@ -413,6 +419,13 @@ class LiveHandle:
 
     def samples(self) -> Any:
         return self._call("samples")
+
+    def describe(self) -> dict[str, Any]:
+        """Facts about the run (its data, model shape, frames kept, quality estimates)."""
+        return self._call("describe")
+
+    def weights(self) -> dict[str, dict[str, Any]]:
+        return self._call("weights")
 
     def quality(self) -> dict[str, float] | None:
         return self._call("quality", timeout=600.0)

@@ -138,6 +138,14 @@ class LiveRun:
             "last": dict(self.trainer.history[-1]) if self.trainer.history else {},
         }
 
+    def weights(self) -> dict[str, dict[str, np.ndarray]]:
+        """Copies of G's and D's weights (for checks that a step left one network alone)."""
+        nets = {"generator": self.trainer.generator, "discriminator": self.trainer.discriminator}
+        return {
+            name: {k: v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()}
+            for name, net in nets.items()
+        }
+
     # --- recovery state -------------------------------------------------------------------
 
     def state(self) -> dict[str, Any]:
@@ -251,6 +259,15 @@ class ToyRun(LiveRun):
         self.record(row)
         return out
 
+    def describe(self) -> dict[str, Any]:
+        """Facts about the run for checks and tests: its data and the real set it is scored on."""
+        return {
+            "data": self.dist.name,
+            "dim": self.dist.dim,
+            "real_abs_max": float(np.max(np.abs(self.real_metric))),
+            "timeline_steps": [row["step"] for row in self.timeline],
+        }
+
     def samples(self, n: int = 2000) -> np.ndarray:
         return self.fixed_fakes(n)
 
@@ -329,7 +346,12 @@ class ImageRun(LiveRun):
             self.frames.append((step, png))
             if len(self.frames) > MAX_FRAMES:  # keep the first, thin the rest evenly
                 del self.frames[1::2]
-        out: dict[str, Any] = {"grid_png": png, "classes": self.trainer.num_classes}
+        out: dict[str, Any] = {
+            "grid_png": png,
+            "classes": self.trainer.num_classes,
+            "timeline": list(self.timeline),
+            "frames": len(self.frames),
+        }
         if quality:
             out["quality"] = self.estimate_quality()
             out["quality_history"] = list(self.quality)
@@ -371,6 +393,22 @@ class ImageRun(LiveRun):
             values = torch.sigmoid(scores) if self.trainer.spec.probabilities else scores
         names = list(self.source.class_names) or [str(i) for i in range(k)]
         return {"values": values.numpy(), "names": names, "rows": y.tolist()}
+
+    def describe(self) -> dict[str, Any]:
+        """Facts about the run for checks and tests: data, model shape, frames, estimates."""
+        grid = self.fixed_grid()
+        return {
+            "data": self.source.data.name,
+            "images": len(self.source),
+            "class_names": list(self.source.class_names),
+            "num_classes": self.trainer.num_classes,
+            "image_size": self.trainer.generator.config.image_size,
+            "grid_shape": list(grid.shape),
+            "frames": len(self.frames),
+            "quality_steps": [q["step"] for q in self.quality],
+            "quality": list(self.quality),
+            "timeline_steps": [row["step"] for row in self.timeline],
+        }
 
     def gif(self) -> bytes:
         from PIL import Image

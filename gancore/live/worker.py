@@ -115,7 +115,7 @@ class Worker:
             fresh = type(run)(run.preset, run.name)
             session.run = fresh
             return fresh.status()
-        if command in ("export_zip", "gif", "label_scores", "samples"):
+        if command in ("export_zip", "gif", "label_scores", "samples", "weights", "describe"):
             return getattr(run, command)()
         if command == "quality":
             return run.estimate_quality(force=True)
@@ -132,10 +132,16 @@ class Worker:
         resume: str | None = None,
         running: bool = False,
         stop_at: int | None = None,
+        env: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         import torch
 
         from gancore.live.runs import KINDS
+
+        if env is not None:  # the server's GANCORE_* settings now (its data root, ...)
+            for k in [k for k in os.environ if k.startswith("GANCORE_") and k not in env]:
+                del os.environ[k]
+            os.environ.update(env)
 
         if threads is None:
             threads = self.settings.image_threads if kind == "image" else self.settings.toy_threads
@@ -280,4 +286,3 @@ def main(address: str) -> None:
         pass
     finally:
         sys.stdout.flush()
-
