@@ -277,7 +277,8 @@ def transport_ui(
             if room <= 0:
                 st.session_state[f"{key}_notice"] = _step_cap_message()
             else:
-                call(lab, lambda n=min(n, room): handle.step(n))
+                steps = min(n, room)
+                call(lab, lambda steps=steps: handle.step(steps))
     if cols[len(step_sizes) + 1].button(
         "Reset", key=f"{key}_reset", width="stretch", help="fresh models, same settings"
     ):

@@ -63,7 +63,7 @@ def _draw(lab: Lab, view: dict | None) -> None:
             st.metric("Wasserstein estimate", f"{last['wasserstein']:.4f}")
     with c_fig:
         live_chart(
-            lplots.lab1d_figure(snap, critic=spec.wasserstein),
+            lplots.lab1d_spec(snap, critic=spec.wasserstein),
             key=f"{KEY}_fig",
             tick=next_tick(lab),
             pace=PACE_SECONDS,

@@ -50,7 +50,7 @@ def _draw(lab: Lab, view: dict | None) -> None:
     if "arrows" in view:
         start, grads = view["arrows"]
         arrows = (start, lplots.arrows_for_display(grads, view["bounds"]))
-    fig = lplots.lab2d_figure(
+    fig = lplots.lab2d_spec(
         bounds=view["bounds"],
         field=view.get("field"),
         real=view.get("real"),
