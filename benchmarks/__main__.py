@@ -22,6 +22,7 @@ BENCHMARKS = [
     "image_targets",
     "image_speed",
     "many_users",
+    "server_load",
     "memory",
     "speed_work",
 ]
