@@ -69,6 +69,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 FINISHED = ForwardMsg.ScriptFinishedStatus
 LIVE_CHART = "gancore_live_chart"
+ACK_RETRY = 3.0  # seconds: RETRY_MS in pages/_assets/live_chart.html
 
 
 def user_key(element_id: str) -> str | None:
@@ -94,6 +95,8 @@ class ChartState:
     last_acked: Any = None
     last_ack_time: float = float("-inf")
     timer: asyncio.Task | None = None
+    retry: asyncio.Task | None = None
+    attempt: int = 0
 
 
 @dataclass
@@ -107,6 +110,7 @@ class Counters:
     fragment_runs: int = 0  # FINISHED_FRAGMENT_RUN_SUCCESSFULLY
     auto_reruns_sent: int = 0  # run_every timer fired
     ticks_sent: int = 0  # live chart acknowledged a tick
+    ticks_resent: int = 0  # ... again, no newer tick having come within ACK_RETRY
     clicks_lost: int = 0  # clicks sent again because no run started
     reruns_sent: int = 0  # every rerun_script sent
     bytes_received: int = 0
@@ -446,12 +450,16 @@ class StreamlitSession:
             self.counters.paints[user_key(ci.id) or ci.id] += 1
         tick = args.get("tick")
         if tick is None:  # paused: the chart sends nothing, and drops a pending ack
-            if chart.timer:
-                chart.timer.cancel()
-                chart.timer = None
+            for timer in (chart.timer, chart.retry):
+                if timer:
+                    timer.cancel()
+            chart.timer = chart.retry = None
             return
         if tick == chart.last_acked:
             return
+        if chart.retry:  # the refresh came
+            chart.retry.cancel()
+            chart.retry = None
         wait = max(0.0, float(args.get("pace") or 0) - (time.monotonic() - chart.last_ack_time))
         if chart.timer:
             chart.timer.cancel()
@@ -462,10 +470,26 @@ class StreamlitSession:
     async def _ack(self, chart: ChartState, cid: str, tick: Any, wait: float, frag: str) -> None:
         await asyncio.sleep(wait)
         chart.timer = None
-        chart.last_acked, chart.last_ack_time = tick, time.monotonic()
-        self.widgets[cid] = WidgetState(id=cid, json_value=json.dumps(tick))
+        chart.last_acked = tick
+        await self._send_ack(chart, cid, tick, frag)
+
+    async def _send_ack(
+        self, chart: ChartState, cid: str, tick: Any, frag: str, *, again: bool = False
+    ) -> None:
+        # as the chart does: the value is [tick, attempt], and it is sent again every
+        # ACK_RETRY seconds until a newer tick arrives (a refresh lost on the way)
+        chart.attempt += 1
+        chart.last_ack_time = time.monotonic()
+        self.widgets[cid] = WidgetState(id=cid, json_value=json.dumps([tick, chart.attempt]))
         self.counters.ticks_sent += 1
+        self.counters.ticks_resent += again
+        chart.retry = asyncio.get_running_loop().create_task(self._resend(chart, cid, tick, frag))
         await self._send_rerun(fragment_id=frag)
+
+    async def _resend(self, chart: ChartState, cid: str, tick: Any, frag: str) -> None:
+        await asyncio.sleep(ACK_RETRY)
+        if chart.last_acked == tick:
+            await self._send_ack(chart, cid, tick, frag, again=True)
 
     def _script_finished(self, msg: ForwardMsg) -> None:
         status = msg.script_finished
