@@ -24,7 +24,6 @@ import pytest
 
 from tests.browser_helpers import (
     ROOT,
-    chromium,
     exceptions,
     free_port,
     metric_value,
@@ -125,12 +124,13 @@ def nginx_binary():
     return NGINX
 
 
-def test_each_session_stays_on_its_replica_through_a_minute_of_training(nginx_binary, tmp_path):
+def test_each_session_stays_on_its_replica_through_a_minute_of_training(
+    nginx_binary, tmp_path, browser
+):
     with ExitStack() as stack:
         replica_urls = start_replicas(stack, tmp_path)
         upstreams = [u.removeprefix("http://") for u in replica_urls]
         proxy = start_nginx(stack, upstreams, tmp_path)
-        browser = stack.enter_context(chromium())
 
         # New visitors (no cookie) until every replica has one: a cheap request first, whose
         # cookie the browser context keeps, so a page is only loaded for a kept session.

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tests.browser_helpers import chromium, exceptions, streamlit_server
+from tests.browser_helpers import exceptions, streamlit_server
 
 pytestmark = pytest.mark.browser
 
@@ -22,11 +22,10 @@ SESSIONS = 8
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 
-def test_eight_sessions_on_a_fresh_server_open_a_deep_link_cleanly(tmp_path):
+def test_eight_sessions_on_a_fresh_server_open_a_deep_link_cleanly(tmp_path, browser):
     log = tmp_path / "server.log"
     with (
         streamlit_server(log, env={"GANCORE_HOSTED": "1"}) as url,
-        chromium() as browser,
     ):
         pages = [
             browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
@@ -52,6 +51,8 @@ def test_eight_sessions_on_a_fresh_server_open_a_deep_link_cleanly(tmp_path):
             assert "Page not found" not in text, f"session {i} was told the page was not found"
             assert title.startswith("2D lab"), f"session {i} landed on {title!r}"
             assert page.url == f"{url}/lab-2d"
+        for page in pages:
+            page.context.close()
     server_log = log.read_text()
     assert "partially initialized" not in server_log, server_log
     print(f"{SESSIONS} sessions rendered the 2D lab {elapsed:.1f} s after connecting")
