@@ -174,7 +174,9 @@ async def _one_n(users: int, url: str, pid: int) -> dict:
     for i in range(0, users, 8):
         batch = sessions[i : i + 8]
         await asyncio.gather(*(s.open_page("lab-2d", timeout=180) for s in batch))
-    await asyncio.gather(*(s.click("Train", timeout=180) for s in sessions))
+    await asyncio.gather(
+        *(s.click("Train", timeout=180, until=lambda s=s: "Pause" in s.buttons()) for s in sessions)
+    )
     await asyncio.sleep(WARMUP)
     sampler = ProcSampler(pid)
     sampler.sample()

@@ -56,6 +56,7 @@ import contextlib
 import json
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -209,9 +210,18 @@ class StreamlitSession:
             await self._send_rerun(page_name=url_path)
         await self.wait_for(lambda: self._finished_full > done, timeout, f"open {url_path!r}")
 
-    async def click(self, label_or_key: str, timeout: float = 60, retry_after: float = 10) -> None:
+    async def click(
+        self,
+        label_or_key: str,
+        timeout: float = 60,
+        retry_after: float = 10,
+        *,
+        until: Callable[[], bool] | None = None,
+    ) -> None:
         """Press the button with this label (or ``key=``) and wait for the app's next full
-        run to finish (a button in a fragment: for any run to finish)."""
+        run to finish (a button in a fragment: for any run to finish), or, given ``until``,
+        for what a user waits for (e.g. the Pause button in place of Train): a full run that
+        a live fragment's rerun follows closely may end without its own finished message."""
         node = self._find_button(label_or_key)
         if node is None:
             raise LookupError(f"no button {label_or_key!r} on the page; have {self.buttons()}")
@@ -219,6 +229,9 @@ class StreamlitSession:
         done_full, done_any = self._finished_full, self.counters.runs_finished
         trigger = WidgetState(id=button.id, trigger_value=True)
         await self._send_rerun(extra=[trigger], fragment_id=node.fragment_id)
+        if until is not None:
+            await self.wait_for(until, timeout, f"{label_or_key!r} to take effect")
+            return
         if node.fragment_id:
             await self.wait_for(lambda: self.counters.runs_finished > done_any, timeout, "click")
             return

@@ -42,7 +42,7 @@ def _draw(lab: Lab, view: dict | None) -> None:
         return
     spec, snap, last = lab.spec, view["snap"], lab.status["last"]
     c_fig, c_num = st.columns([3, 1.1])
-    with c_num:  # the numbers first: the chart, last, acknowledges the whole refresh
+    with c_num:  # the numbers before the chart, whose acknowledgement asks for the next refresh
         status_line(lab)
         st.metric("step", f"{lab.step_count:,}")
         if spec.probabilities:
@@ -76,7 +76,7 @@ def _draw_curves(lab: Lab) -> None:
     c1, c2 = st.columns(2)
     with c1:
         live_chart(
-            lplots.curves_figure(
+            lambda: lplots.curves_figure(
                 lab.timeline,
                 {"v_learned": "V(D, G) as trained", "v_star": "V(D*, G)"},
                 title="value function",
@@ -86,7 +86,7 @@ def _draw_curves(lab: Lab) -> None:
         )
     with c2:
         live_chart(
-            lplots.curves_figure(
+            lambda: lplots.curves_figure(
                 lab.timeline, {"js": "JS(p_data ‖ p_g)", "w1": "W1"}, title="divergences"
             ),
             key=f"{KEY}_js",

@@ -60,7 +60,7 @@ def _draw(lab: Lab, view: dict | None) -> None:
         critic=view["critic"],
     )
     c_fig, c_num = st.columns([3, 1.1])
-    with c_num:  # the numbers first: the chart, last, acknowledges the whole refresh
+    with c_num:  # the numbers before the chart, whose acknowledgement asks for the next refresh
         _numbers(lab, m, last)
     with c_fig:
         live_chart(
@@ -118,7 +118,7 @@ def _draw_curves(lab: Lab) -> None:
     c1, c2, c3 = st.columns(3)
     with c1:
         live_chart(
-            lplots.curves_figure(
+            lambda: lplots.curves_figure(
                 lab.timeline, {"d_loss": "D loss", "g_loss": "G loss"}, title="losses"
             ),
             key=f"{KEY}_losses",
@@ -132,12 +132,14 @@ def _draw_curves(lab: Lab) -> None:
                 "what D believes",
             )
         series.update(grad_norm_d="‖∇D‖", grad_norm_g="‖∇G‖")
-        live_chart(lplots.curves_figure(lab.timeline, series, title=title), key=f"{KEY}_d")
+        live_chart(lambda: lplots.curves_figure(lab.timeline, series, title=title), key=f"{KEY}_d")
     with c3:
         series = {"grid_js": "grid JS"}
         if "high_quality_share" in last:
             series.update(high_quality_share="high-quality share")
-        live_chart(lplots.curves_figure(lab.timeline, series, title="quality"), key=f"{KEY}_q")
+        live_chart(
+            lambda: lplots.curves_figure(lab.timeline, series, title="quality"), key=f"{KEY}_q"
+        )
 
 
 live_loop(

@@ -83,7 +83,14 @@ def _lab1d_layout(x0: float, x1: float) -> dict:
         subplot_titles=("densities and discriminators", "G maps z (bottom line) to x (top line)"),
     )
     fig.update_yaxes(title_text="density", row=1, col=1, secondary_y=False, rangemode="tozero")
-    fig.update_yaxes(title_text="D", range=[-0.02, 1.02], row=1, col=1, secondary_y=True)
+    fig.update_yaxes(
+        title_text="D",
+        range=[-0.02, 1.02],
+        tickvals=[0, 0.25, 0.5, 0.75, 1],  # plotly would align its ticks to the density's
+        row=1,
+        col=1,
+        secondary_y=True,
+    )
     fig.update_yaxes(
         tickvals=[0, 1], ticktext=["z", "x"], range=[-0.15, 1.15], row=2, col=1, showgrid=False
     )
