@@ -42,7 +42,7 @@ def discriminator_values(discriminator: nn.Module, x: np.ndarray, spec: LossSpec
 
 
 def field_2d(
-    discriminator: nn.Module, bounds: tuple[tuple[float, float], ...], spec: LossSpec, n: int = 70
+    discriminator: nn.Module, bounds: tuple[tuple[float, float], ...], spec: LossSpec, n: int = 56
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """D (or the critic) on an n x n grid over ``bounds``: (xs, ys, values (n, n), rows = y)."""
     (x0, x1), (y0, y1) = bounds

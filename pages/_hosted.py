@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 
 import streamlit as st
@@ -22,11 +23,22 @@ from gancore.live import WorkerPool
 LEASE_SECONDS = 45.0
 
 
+SECRETS_SECONDS = 10.0  # a session reads the secrets file again after this long
+
+
 def _secrets() -> dict[str, object]:
+    """The GANCORE_* secrets, read at most every SECRETS_SECONDS per session: the caps are
+    looked up several times in every refresh, and without a secrets file (the normal case)
+    Streamlit tries to parse one on every access (6% of the server's time with 32 users)."""
+    held = st.session_state.get("_gancore_secrets")
+    if held is not None and time.monotonic() - held[0] < SECRETS_SECONDS:
+        return held[1]
     try:  # no secrets file is the normal case, and st.secrets raises on access then
-        return {k: v for k, v in st.secrets.to_dict().items() if k.startswith("GANCORE_")}
+        found = {k: v for k, v in st.secrets.to_dict().items() if k.startswith("GANCORE_")}
     except Exception:  # noqa: BLE001 - a missing or unreadable secrets file means none
-        return {}
+        found = {}
+    st.session_state["_gancore_secrets"] = (time.monotonic(), found)
+    return found
 
 
 def limits() -> Limits:

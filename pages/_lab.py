@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import tempfile
 import time
 from collections.abc import Callable
@@ -36,10 +37,16 @@ from pages import _hosted as hosted
 from pages._live_chart import reusing
 
 # The labs' pacing: at most one refresh in flight per page, and no sooner than PACE_SECONDS
-# after the last one was drawn (lab_refresh: ~5 redraws a second with the browser on the same
-# 2-core box). The curves over time are a second fragment, redrawn every CURVES_SECONDS.
+# after the last one was drawn, or later when many runs share the server (see pace()). The
+# curves over time are rebuilt every CURVES_SECONDS.
 PACE_SECONDS = 0.15
 CURVES_SECONDS = 2.0
+# A busy server slows each page's refreshes (pace()): a 2D refresh costs ~10 ms in its
+# worker (D's field, G's manifold, metrics) and ~16 ms in the server (server_load, 8 users),
+# all taken from training. With PACE_PER_RUN_PER_WORKER the gap grows as the square root of
+# the runs per worker: 0.28 s for 8 runs on 2 workers (~3.5 refreshes a second each, half
+# the machine left to training), 0.57 s for 32.
+PACE_PER_RUN_PER_WORKER = 0.14
 SPEEDS = {"1 / s": 1.0, "5 / s": 5.0, "20 / s": 20.0, "100 / s": 100.0, "as fast as it goes": None}
 
 LOSS_LABELS = {
@@ -362,6 +369,7 @@ def live_loop(
     the last ones in between. (As a second fragment with its own ``run_every`` timer, each of
     its timer reruns cut a paced refresh short: 136 in 25 s with 8 users in server_load.)"""
     lab.shown_running = lab.running
+    lab.extra["curves_at"] = 0.0  # a full run draws every chart afresh
 
     @st.fragment
     def live() -> None:
@@ -398,6 +406,14 @@ def stopped_by_itself(key: str, lab: Lab) -> bool:
     if lab.step_count >= hosted.limits().max_steps:
         st.session_state[f"{key}_notice"] = _step_cap_message()
     return True
+
+
+def pace(minimum: float = PACE_SECONDS) -> float:
+    """Seconds between one page's refreshes: ``minimum`` on a quiet server, longer as more
+    runs train at once (as the square root of the runs per worker), so that what each visitor
+    sees stays smooth, only less often, and training keeps its share of the machine."""
+    pool = hosted.pool()
+    return max(minimum, PACE_PER_RUN_PER_WORKER * math.sqrt(pool.running() / pool.size))
 
 
 def next_tick(lab: Lab) -> int | None:

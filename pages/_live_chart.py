@@ -61,15 +61,15 @@ def _declare():
 
 
 _REUSE = "_live_chart_reuse"  # session key: charts drawn from callables repeat their last figure
-_LAST = "_live_chart_last"  # session key: per chart key, the last figure as JSON, and its height
+_LAST = "_live_chart_last"  # session key: per chart key, the height of its last figure
 
 
 @contextmanager
 def reusing(flag: bool) -> Iterator[None]:
-    """Within the block (``flag`` True), a chart given as a callable shows its last figure again
-    instead of calling it: charts that change every few seconds, in a fragment that reruns
-    several times a second, cost neither building nor encoding between their updates (and
-    Streamlit's message cache sends a repeated chart as a reference)."""
+    """Within the block (``flag`` True), a chart given as a callable keeps showing its last
+    figure instead of calling it: charts that change every few seconds, in a fragment that
+    reruns several times a second, cost neither building nor sending between their updates.
+    (Only where the browser has drawn the chart before: a full run must draw it afresh.)"""
     st.session_state[_REUSE] = flag
     try:
         yield
@@ -95,8 +95,10 @@ def live_chart(
     drawing (height 0). Returns the last tick acknowledged (None before the first)."""
     last = st.session_state.setdefault(_LAST, {})
     if callable(fig) and st.session_state.get(_REUSE) and key in last:
-        spec, height = last[key]
-    elif fig is None:
+        # the browser keeps what it drew: a few bytes instead of the figure again (which
+        # Streamlit would hash to find it cached, per chart per refresh)
+        return _declare()(keep=True, height=last[key], config=config or {}, key=key, default=None)
+    if fig is None:
         spec, height = None, 0
     else:
         if callable(fig):
@@ -108,7 +110,7 @@ def live_chart(
         # instead, as st.plotly_chart does with its theme
         layout.pop("template", None)
         spec = figure_json(spec)
-        last[key] = (spec, height)
+        last[key] = height
     args: dict[str, Any] = {"spec": spec, "config": config or {}, "height": height}
     if tick is not None:
         args.update(tick=tick, pace=pace)

@@ -7,12 +7,12 @@ import streamlit as st
 from gancore import theory
 from gancore.plots import lab as lplots
 from pages._lab import (
-    PACE_SECONDS,
     Lab,
     export_ui,
     hyperparameters_ui,
     live_loop,
     next_tick,
+    pace,
     setup_ui,
     speed_ui,
     status_line,
@@ -66,7 +66,7 @@ def _draw(lab: Lab, view: dict | None) -> None:
             lplots.lab1d_spec(snap, critic=spec.wasserstein),
             key=f"{KEY}_fig",
             tick=next_tick(lab),
-            pace=PACE_SECONDS,
+            pace=pace(),
         )
 
 
@@ -76,7 +76,7 @@ def _draw_curves(lab: Lab) -> None:
     c1, c2 = st.columns(2)
     with c1:
         live_chart(
-            lambda: lplots.curves_figure(
+            lambda: lplots.curves_spec(
                 lab.timeline,
                 {"v_learned": "V(D, G) as trained", "v_star": "V(D*, G)"},
                 title="value function",
@@ -86,7 +86,7 @@ def _draw_curves(lab: Lab) -> None:
         )
     with c2:
         live_chart(
-            lambda: lplots.curves_figure(
+            lambda: lplots.curves_spec(
                 lab.timeline, {"js": "JS(p_data ‖ p_g)", "w1": "W1"}, title="divergences"
             ),
             key=f"{KEY}_js",

@@ -6,12 +6,12 @@ import streamlit as st
 
 from gancore.plots import lab as lplots
 from pages._lab import (
-    PACE_SECONDS,
     Lab,
     export_ui,
     hyperparameters_ui,
     live_loop,
     next_tick,
+    pace,
     setup_ui,
     speed_ui,
     status_line,
@@ -67,7 +67,7 @@ def _draw(lab: Lab, view: dict | None) -> None:
             fig,
             key=f"{KEY}_fig",
             tick=next_tick(lab),
-            pace=PACE_SECONDS,
+            pace=pace(),
             config={
                 "toImageButtonOptions": {
                     "format": "png",
@@ -118,7 +118,7 @@ def _draw_curves(lab: Lab) -> None:
     c1, c2, c3 = st.columns(3)
     with c1:
         live_chart(
-            lambda: lplots.curves_figure(
+            lambda: lplots.curves_spec(
                 lab.timeline, {"d_loss": "D loss", "g_loss": "G loss"}, title="losses"
             ),
             key=f"{KEY}_losses",
@@ -132,13 +132,13 @@ def _draw_curves(lab: Lab) -> None:
                 "what D believes",
             )
         series.update(grad_norm_d="‖∇D‖", grad_norm_g="‖∇G‖")
-        live_chart(lambda: lplots.curves_figure(lab.timeline, series, title=title), key=f"{KEY}_d")
+        live_chart(lambda: lplots.curves_spec(lab.timeline, series, title=title), key=f"{KEY}_d")
     with c3:
         series = {"grid_js": "grid JS"}
         if "high_quality_share" in last:
             series.update(high_quality_share="high-quality share")
         live_chart(
-            lambda: lplots.curves_figure(lab.timeline, series, title="quality"), key=f"{KEY}_q"
+            lambda: lplots.curves_spec(lab.timeline, series, title="quality"), key=f"{KEY}_q"
         )
 
 

@@ -31,6 +31,7 @@ from pages._lab import (
     live_loop,
     next_tick,
     open_lab,
+    pace,
     push_ui,
     replace_lab,
     transport_ui,
@@ -263,7 +264,7 @@ def draw(lab: Lab, view: dict[str, Any] | None) -> None:
     quality_ui(lab, view)
     lab.extra["frames"] = view["frames"]
     # last: acknowledges the whole refresh once the browser has it, which asks for the next
-    live_chart(None, key=f"{KEY}_pacer", tick=next_tick(lab), pace=PACE_SECONDS)
+    live_chart(None, key=f"{KEY}_pacer", tick=next_tick(lab), pace=pace(PACE_SECONDS))
 
 
 def quality_ui(lab: Lab, view: dict[str, Any]) -> None:

@@ -254,18 +254,17 @@ def _same(a: dict, b: dict) -> bool:
 
 
 def test_two_sessions_are_isolated_and_placed_on_different_workers():
-    one, two = run(LAB_2D), run(LAB_2D)
-    a, b = one.session_state["lab2d"], two.session_state["lab2d"]
-    assert a.handle.sid != b.handle.sid
+    one = run(LAB_2D)
+    a = one.session_state["lab2d"]
     click(one, "lab2d_step10")
-    assert metric(one, "step") == "10" and b.handle.refresh()["step"] == 0
     click(one, "lab2d_play")
-    click(two, "lab2d_play")
+    two = run(LAB_2D)  # opened while one's run trains: the other worker takes it
+    b = two.session_state["lab2d"]
+    assert a.handle.sid != b.handle.sid
+    assert b.handle.refresh()["step"] == 0 and a.handle.refresh()["step"] >= 10
     pool = a.handle.pool
-    placed = {pool._where[a.handle.sid], pool._where[b.handle.sid]}
-    assert len(placed) == min(2, pool.size)  # the least-loaded worker takes the second run
+    assert pool.size < 2 or pool._where[a.handle.sid] != pool._where[b.handle.sid]
     click(one, "lab2d_pause")
-    click(two, "lab2d_pause")
 
 
 def test_the_pacing_chart_carries_a_new_tick_per_refresh_only_while_running():
@@ -276,6 +275,6 @@ def test_the_pacing_chart_carries_a_new_tick_per_refresh_only_while_running():
     first = json.loads(at.get("component_instance")[0].proto.json_args)
     at.run()
     second = json.loads(at.get("component_instance")[0].proto.json_args)
-    assert second["tick"] > first["tick"] and second["pace"] == pytest.approx(0.15)
+    assert second["tick"] > first["tick"] and second["pace"] >= 0.15
     click(at, "lab2d_pause")
     assert "tick" not in json.loads(at.get("component_instance")[0].proto.json_args)

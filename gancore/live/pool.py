@@ -216,6 +216,11 @@ class WorkerPool:
     def size(self) -> int:
         return len(self._workers)
 
+    def running(self) -> int:
+        """Runs training now, as their last replies said."""
+        with self._lock:
+            return sum(on for on, _ in self._running.values())
+
     def pids(self) -> list[int]:
         return [w.pid for w in self._workers]
 

@@ -100,11 +100,13 @@ class Worker:
                 run.error, run.notice = None, None
                 run.stop_at = kw.get("stop_at")
                 run.running = run.stop_at is None or run.trainer.step_count < run.stop_at
-                # a session that starts (again) gets no credit for the time it sat out
+                # a session that starts (again) joins level with the running ones: no credit
+                # for the time it sat out, and no debt for the views it had while paused
+                # (which left one of 32 sessions waiting more than 15 s for its first round)
                 running = [
                     s.cpu for s in self.sessions.values() if s.run.running and s is not session
                 ]
-                session.cpu = max(session.cpu, min(running, default=session.cpu))
+                session.cpu = min(running, default=session.cpu)
             else:
                 run.running = False
             return run.status()

@@ -227,32 +227,46 @@ def arrows_for_display(grads: np.ndarray, bounds, fraction: float = 0.06) -> np.
     return grads / top * fraction * (x1 - x0)
 
 
-def curves_figure(
+def curves_spec(
     history: list[dict],
     series: dict[str, str],
     *,
     title: str,
     height: int = 300,
     hlines: dict[str, float] | None = None,
-) -> go.Figure:
-    """Lines of ``history[i][key]`` against step, one per ``series`` entry (key -> label)."""
-    fig = go.Figure()
-    steps = [h.get("step", i) for i, h in enumerate(history)]
-    palette = [ACCENT, FAKE, REAL, DISC, OPTIMAL, "#1f77b4"]
+) -> dict:
+    """Lines of ``history[i][key]`` against step, one per ``series`` entry (key -> label), as a
+    plain figure dict (see :func:`lab2d_spec`); a key with no value anywhere draws no line."""
+    steps = np.array([h.get("step", i) for i, h in enumerate(history)], dtype=float)
+    data = []
     for i, (key, label) in enumerate(series.items()):
-        ys = [h.get(key, float("nan")) for h in history]
-        if all(v is None or (isinstance(v, float) and math.isnan(v)) for v in ys):
+        ys = np.array([h.get(key) for h in history], dtype=float)  # a missing value: a gap
+        if np.isnan(ys).all():
             continue
-        fig.add_trace(
-            go.Scatter(
-                x=steps,
-                y=ys,
-                mode="lines",
-                name=label,
-                line=dict(color=palette[i % len(palette)], width=1.6),
-            )
+        data.append(
+            {
+                "type": "scatter",
+                "x": steps,
+                "y": ys,
+                "mode": "lines",
+                "name": label,
+                "line": {"color": PALETTE[i % len(PALETTE)], "width": 1.6},
+            }
         )
-    for label, y in (hlines or {}).items():
+    lines = tuple((hlines or {}).items())
+    layout = _curves_layout(title, height, len(data) > 2, lines)
+    return {"data": data, "layout": copy.deepcopy(layout)}
+
+
+PALETTE = (ACCENT, FAKE, REAL, DISC, OPTIMAL, "#1f77b4")
+
+
+@functools.lru_cache(maxsize=256)
+def _curves_layout(
+    title: str, height: int, many: bool, hlines: tuple[tuple[str, float], ...]
+) -> dict:
+    fig = go.Figure()
+    for label, y in hlines:
         fig.add_hline(
             y=y,
             line=dict(color=OPTIMAL, dash="dot", width=1),
@@ -260,12 +274,19 @@ def curves_figure(
             annotation_position="bottom right",
         )
     fig.update_xaxes(title_text="step")
-    many = len(fig.data) > 2  # a legend of several rows would run into the title: below
+    # a legend of several rows would run into the title: below
     base_layout(fig, height=height + (40 if many else 0), title=title, bottom=95 if many else 45)
     if many:
         fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-0.32, yanchor="top"))
     fig.update_layout(hovermode="x unified")
-    return fig
+    layout = fig.to_plotly_json()["layout"]
+    layout.pop("template", None)
+    return layout
+
+
+def curves_figure(history: list[dict], series: dict[str, str], **kwargs) -> go.Figure:
+    """:func:`curves_spec` as a validated ``go.Figure``."""
+    return go.Figure(curves_spec(history, series, **kwargs))
 
 
 def canvas_figure(gx: np.ndarray, gy: np.ndarray, drawn: np.ndarray) -> go.Figure:
