@@ -27,13 +27,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 from benchmarks.common import ROOT, write_section
 from benchmarks.st_client import StreamlitSession
-from tests.browser_helpers import free_port
+from tests.browser_helpers import streamlit_server
 
 USERS = [int(n) for n in os.environ.get("GANCORE_BENCH_USERS", "1,8,32").split(",") if n]
 SECONDS = float(os.environ.get("GANCORE_BENCH_SECONDS", 40))
@@ -59,37 +58,11 @@ def single_thread_rate() -> float:
 
 @contextmanager
 def server(users: int, log: Path):
-    port = free_port()
-    env = {
-        **os.environ,
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-        "GANCORE_HOSTED": "1",
-        "GANCORE_MAX_TRAININGS": str(max(8, users)),
-    }
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py")]
-    cmd += ["--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1"]
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start:\n{log.read_text()}")
-            time.sleep(0.3)
-        yield url, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    """A hosted server with room for ``users`` trainings; yields (url, pid)."""
+    env = {"GANCORE_HOSTED": "1", "GANCORE_MAX_TRAININGS": str(max(8, users))}
+    pids: list[int] = []
+    with streamlit_server(log, env=env, start_timeout=90, pids=pids) as url:
+        yield url, pids[0]
 
 
 def _descendants(root: int) -> list[int]:

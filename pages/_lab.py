@@ -34,7 +34,7 @@ from gancore.toy import toy_names
 from gancore.train import OPTIMIZERS
 from gancore.user_data import parse_points_csv, rescale_points
 from pages import _hosted as hosted
-from pages._live_chart import reusing
+from pages._live_chart import live_chart, reusing
 
 # The labs' pacing: at most one refresh in flight per page, and no sooner than PACE_SECONDS
 # after the last one was drawn, or later when many runs share the server (see pace()). The
@@ -124,7 +124,7 @@ def presets_for(dim: int) -> dict[str, str]:
     return out
 
 
-def call(lab: Lab, fn: Callable[[], Any]) -> Any:
+def call(fn: Callable[[], Any]) -> Any:
     """A handle call whose failure (an overloaded server, a lost worker) is said on the page."""
     try:
         return fn()
@@ -259,7 +259,7 @@ def transport_ui(
 
     ``stop_at(lab)`` is where a run pauses by itself (the image page's target); the server's
     step cap always applies."""
-    call(lab, lab.handle.refresh)
+    call(lab.handle.refresh)
     stopped_by_itself(key, lab)
     cols = st.columns([1.3] + [1] * (len(step_sizes) + 1) + [2.4])
     handle = lab.handle
@@ -267,7 +267,7 @@ def transport_ui(
         if cols[0].button(
             "Pause", icon=":material/pause:", key=f"{key}_pause", type="primary", width="stretch"
         ):
-            call(lab, lambda: handle.train(False))
+            call(lambda: handle.train(False))
             hosted.slots().release(hosted.owner(key))
             st.rerun()
     elif cols[0].button(
@@ -287,12 +287,12 @@ def transport_ui(
                 st.session_state[f"{key}_notice"] = _step_cap_message()
             else:
                 steps = min(n, room)
-                call(lab, lambda steps=steps: handle.step(steps))
+                call(lambda steps=steps: handle.step(steps))
     if cols[len(step_sizes) + 1].button(
         "Reset", key=f"{key}_reset", width="stretch", help="fresh models, same settings"
     ):
         hosted.slots().release(hosted.owner(key))
-        call(lab, handle.reset)
+        call(handle.reset)
         lab.timeline.clear()
         st.rerun()
     if extra is not None:
@@ -305,9 +305,9 @@ def transport_ui(
         st.info(handle.notice)
     c_d, c_g, _ = st.columns([1, 1, 4])
     if c_d.button("Step D only", key=f"{key}_step_d", help="k D updates; G stays as it is"):
-        call(lab, lambda: handle.step(only="d"))
+        call(lambda: handle.step(only="d"))
     if c_g.button("Step G only", key=f"{key}_step_g", help="G updates; D stays as it is"):
-        call(lab, lambda: handle.step(only="g"))
+        call(lambda: handle.step(only="g"))
 
 
 def start_training(key: str, lab: Lab, stop_at: int | None = None) -> bool:
@@ -321,7 +321,7 @@ def start_training(key: str, lab: Lab, stop_at: int | None = None) -> bool:
         st.session_state[f"{key}_notice"] = hosted.busy_message(hosted.slots().capacity)
         return False
     stop = cap if stop_at is None else min(cap, stop_at)
-    if call(lab, lambda: lab.handle.train(True, stop_at=stop)) is None:
+    if call(lambda: lab.handle.train(True, stop_at=stop)) is None:
         hosted.slots().release(hosted.owner(key))
         return False
     return True
@@ -345,7 +345,7 @@ def speed_ui(key: str, lab: Lab) -> None:
         help="Slow it down to watch each round; the server trains between refreshes.",
     )
     rate = SPEEDS[choice]
-    if lab.extra.get("rate", "unset") != rate and call(lab, lambda: lab.handle.speed(rate)):
+    if lab.extra.get("rate", "unset") != rate and call(lambda: lab.handle.speed(rate)):
         lab.extra["rate"] = rate
 
 
@@ -377,8 +377,8 @@ def live_loop(
         if lab.shown_running and not hosted.slots().acquire(hosted.owner(key)):
             # our slot lapsed (a long stall) and others took them all
             st.session_state[f"{key}_notice"] = hosted.busy_message(hosted.slots().capacity)
-            call(lab, lambda: lab.handle.train(False))
-        seen = call(lab, lambda: view(lab))
+            call(lambda: lab.handle.train(False))
+        seen = call(lambda: view(lab))
         if stopped_by_itself(key, lab):
             st.rerun(scope="app")
         draw(lab, seen)
@@ -386,7 +386,7 @@ def live_loop(
             now = time.monotonic()
             fresh = not lab.shown_running or now - lab.extra.get("curves_at", 0.0) >= slow_refresh
             if fresh:
-                timeline = call(lab, lab.handle.timeline)
+                timeline = call(lab.handle.timeline)
                 if timeline is not None:
                     lab.timeline = timeline
                 lab.extra["curves_at"] = now
@@ -414,6 +414,22 @@ def pace(minimum: float = PACE_SECONDS) -> float:
     sees stays smooth, only less often, and training keeps its share of the machine."""
     pool = hosted.pool()
     return max(minimum, PACE_PER_RUN_PER_WORKER * math.sqrt(pool.running() / pool.size))
+
+
+def live_picture(
+    lab: Lab,
+    fig: dict[str, Any],
+    numbers: Callable[[], None],
+    *,
+    key: str,
+    config: dict[str, Any] | None = None,
+) -> None:
+    """A lab's picture beside its numbers; the picture paces the page's refreshes."""
+    c_fig, c_num = st.columns([3, 1.1])
+    with c_num:  # the numbers before the chart, whose acknowledgement asks for the next refresh
+        numbers()
+    with c_fig:
+        live_chart(fig, key=key, tick=next_tick(lab), pace=pace(), config=config)
 
 
 def next_tick(lab: Lab) -> int | None:
@@ -520,7 +536,7 @@ def export_ui(key: str, lab: Lab) -> None:
     c1, c2 = st.columns(2)
     if c1.button("Package the model as a checkpoint zip", key=f"{key}_package"):
         with st.spinner("Writing the checkpoint…"):
-            data = call(lab, lab.handle.export_zip)
+            data = call(lab.handle.export_zip)
         if data is not None:
             st.session_state[f"{key}_zip"] = (lab.step_count, data)
     packed = st.session_state.get(f"{key}_zip")

@@ -11,8 +11,7 @@ from pages._lab import (
     export_ui,
     hyperparameters_ui,
     live_loop,
-    next_tick,
-    pace,
+    live_picture,
     setup_ui,
     speed_ui,
     status_line,
@@ -41,8 +40,8 @@ def _draw(lab: Lab, view: dict | None) -> None:
     if view is None:  # the worker could not answer: the page says why
         return
     spec, snap, last = lab.spec, view["snap"], lab.status["last"]
-    c_fig, c_num = st.columns([3, 1.1])
-    with c_num:  # the numbers before the chart, whose acknowledgement asks for the next refresh
+
+    def numbers() -> None:
         status_line(lab)
         st.metric("step", f"{lab.step_count:,}")
         if spec.probabilities:
@@ -61,13 +60,8 @@ def _draw(lab: Lab, view: dict | None) -> None:
         st.metric("W1(p_data, p_g)", f"{snap['w1']:.4f}")
         if spec.wasserstein and "wasserstein" in last:
             st.metric("Wasserstein estimate", f"{last['wasserstein']:.4f}")
-    with c_fig:
-        live_chart(
-            lplots.lab1d_spec(snap, critic=spec.wasserstein),
-            key=f"{KEY}_fig",
-            tick=next_tick(lab),
-            pace=pace(),
-        )
+
+    live_picture(lab, lplots.lab1d_spec(snap, critic=spec.wasserstein), numbers, key=f"{KEY}_fig")
 
 
 def _draw_curves(lab: Lab) -> None:

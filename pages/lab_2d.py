@@ -10,8 +10,7 @@ from pages._lab import (
     export_ui,
     hyperparameters_ui,
     live_loop,
-    next_tick,
-    pace,
+    live_picture,
     setup_ui,
     speed_ui,
     status_line,
@@ -59,23 +58,15 @@ def _draw(lab: Lab, view: dict | None) -> None:
         mesh=view.get("mesh"),
         critic=view["critic"],
     )
-    c_fig, c_num = st.columns([3, 1.1])
-    with c_num:  # the numbers before the chart, whose acknowledgement asks for the next refresh
-        _numbers(lab, m, last)
-    with c_fig:
-        live_chart(
-            fig,
-            key=f"{KEY}_fig",
-            tick=next_tick(lab),
-            pace=pace(),
-            config={
-                "toImageButtonOptions": {
-                    "format": "png",
-                    "filename": f"gancore-{lab.name}",
-                    "scale": 2,
-                }
-            },
-        )
+    live_picture(
+        lab,
+        fig,
+        lambda: _numbers(lab, m, last),
+        key=f"{KEY}_fig",
+        config={
+            "toImageButtonOptions": {"format": "png", "filename": f"gancore-{lab.name}", "scale": 2}
+        },
+    )
 
 
 def _numbers(lab: Lab, m: dict, last: dict) -> None:

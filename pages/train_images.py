@@ -324,7 +324,7 @@ def label_check(lab: Lab) -> None:
         "“7” should be rejected. Rows are real images (one per class), columns the label D is "
         "told; a trained D lights up the diagonal."
     )
-    scores = call(lab, lab.handle.label_scores)
+    scores = call(lab.handle.label_scores)
     if scores is None:
         return
     names = scores["names"]
@@ -346,7 +346,7 @@ def export(lab: Lab) -> None:
     c1, c2 = st.columns(2)
     if c1.button("Package the model as a checkpoint zip", key=f"{KEY}_package"):
         with st.spinner("Writing the checkpoint…"):
-            data = call(lab, lab.handle.export_zip)
+            data = call(lab.handle.export_zip)
         if data is not None:
             st.session_state[f"{KEY}_zip"] = (lab.step_count, data)
     packed = st.session_state.get(f"{KEY}_zip")

@@ -34,8 +34,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(log: Path, *, env: dict[str, str] | None = None, app: Path | None = None):
-    """`streamlit run streamlit_app.py` (or ``app``) on a free loopback port; yields its URL."""
+def streamlit_server(
+    log: Path,
+    *,
+    env: dict[str, str] | None = None,
+    app: Path | None = None,
+    start_timeout: float = 60,
+    pids: list[int] | None = None,
+):
+    """`streamlit run streamlit_app.py` (or ``app``) on a free loopback port; yields its URL
+    (and appends the server's pid to ``pids``, when given)."""
     port = free_port()
     full_env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **(env or {})}
     with open(log, "w") as out:
@@ -56,8 +64,10 @@ def streamlit_server(log: Path, *, env: dict[str, str] | None = None, app: Path 
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
+    if pids is not None:
+        pids.append(proc.pid)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + start_timeout
         while True:
             try:
                 with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:

@@ -96,7 +96,7 @@ class LiveRun:
             self.rounds_per_second = done / dt
         if self.stop_at is not None and self.trainer.step_count >= self.stop_at:
             self.running = False
-        if only is not None or steps is not None and seconds is None:
+        if only is not None or (steps is not None and seconds is None):
             self.record()  # a step button: the curves show it at once
         elif time.monotonic() - self._last_row_time >= TIMELINE_EVERY:
             self.record()
