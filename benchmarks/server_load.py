@@ -277,6 +277,7 @@ def main() -> None:
         "machine limit, max/min <= 1.3, no errors; 32 users each >= 6 rounds/s and >= 1.5 "
         "painted/s, no errors, peak RSS <= 4 GB.\n"
     )
+    body += _mixed_section()
     users = ",".join(str(n) for n in USERS)
     write_section(
         "server_load",
@@ -284,6 +285,85 @@ def main() -> None:
         body,
         f"GANCORE_BENCH_USERS={users} GANCORE_BENCH_SECONDS={SECONDS:g} "
         "python -m benchmarks server_load",
+    )
+
+
+MIXED_SECONDS = 20.0
+
+
+def _data_root(tmp: Path) -> str:
+    """GANCORE_DATA, or a copy of the shared offline MNIST files (as the tests make one)."""
+    if os.environ.get("GANCORE_DATA"):
+        return os.environ["GANCORE_DATA"]
+    import shutil
+
+    for name in ("MNIST",):
+        src = ROOT.parent / "shared" / "data" / name / "raw"
+        shutil.copytree(src, tmp / name / "raw")
+    return str(tmp)
+
+
+def _mixed(workers: int) -> dict[str, float]:
+    """An image run (dcgan-mnist) and a 2D lab (ring8) training at once in a pool of
+    ``workers``: the CPU seconds and rounds each got in MIXED_SECONDS."""
+    from gancore.image_presets import resolve_image_preset
+    from gancore.live import WorkerPool
+    from gancore.presets import resolve_preset
+
+    pool = WorkerPool(workers)
+    try:
+        toy = pool.open("toy", resolve_preset("ring8"), "ring8", threads=1)
+        image = pool.open("image", resolve_image_preset("dcgan-mnist"), "dcgan-mnist", threads=1)
+        before = {sid: cpu for w in pool.stats() for sid, cpu in w["session_cpu"].items()}
+        t0 = time.monotonic()
+        toy.train(True)
+        image.train(True)
+        time.sleep(MIXED_SECONDS)
+        toy.train(False)
+        image.train(False)
+        after = {sid: cpu for w in pool.stats() for sid, cpu in w["session_cpu"].items()}
+        elapsed = time.monotonic() - t0
+        cpu = {h: after[h.sid] - before[h.sid] for h in (toy, image)}
+        return {
+            "toy_cpu": cpu[toy] / elapsed,
+            "image_cpu": cpu[image] / elapsed,
+            "toy_rounds": toy.refresh()["step"] / elapsed,
+            "image_rounds": image.refresh()["step"] / elapsed,
+        }
+    finally:
+        pool.shutdown()
+
+
+def _mixed_section() -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        old = os.environ.get("GANCORE_DATA")
+        os.environ["GANCORE_DATA"] = _data_root(Path(tmp))
+        try:
+            runs = {n: _mixed(n) for n in (1, 2)}
+        finally:
+            if old is None:
+                os.environ.pop("GANCORE_DATA")
+            else:
+                os.environ["GANCORE_DATA"] = old
+    rows = [
+        "| workers | 2D lab: CPU share, rounds/s | image run: CPU share, rounds/s | "
+        "smaller share / larger |",
+        "|---|---|---|---|",
+    ]
+    for n, r in runs.items():
+        small, big = sorted((r["toy_cpu"], r["image_cpu"]))
+        rows.append(
+            f"| {n} | {100 * r['toy_cpu']:.0f}%, {r['toy_rounds']:.1f} | "
+            f"{100 * r['image_cpu']:.0f}%, {r['image_rounds']:.2f} | {small / big:.2f} |"
+        )
+        print(f"mixed, {n} workers: {r}", flush=True)
+    return (
+        f"\n### An image run and a 2D lab at once\n\nA WorkerPool in this process, the ring8 "
+        f"lab and dcgan-mnist (one torch thread each, as hosted) training together for "
+        f"{MIXED_SECONDS:.0f} s; CPU share = the worker's CPU seconds charged to each run "
+        "(training and views) per second. With one worker they share its core by CPU time; "
+        "with two, each goes to its own worker. The issue's target: shares within 30% "
+        "(smaller / larger >= 0.7).\n\n" + "\n".join(rows) + "\n"
     )
 
 
