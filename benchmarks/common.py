@@ -77,12 +77,13 @@ def write_section(name: str, title: str, body: str, command: str) -> Path:
 
 
 def server_rss_mb(port: int) -> float:
-    """Resident memory of the streamlit process serving ``port`` (MB)."""
+    """Resident memory of the streamlit process serving ``port`` and of its children (its
+    training workers), in MB."""
     out = subprocess.run(
         ["pgrep", "-f", f"server.port={port}"], capture_output=True, text=True
     ).stdout.split()
     total = 0.0
-    for pid in out:
+    for pid in {p for root in map(int, out) for p in (root, *descendants(root))}:
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -94,3 +95,21 @@ def server_rss_mb(port: int) -> float:
 
 def python() -> str:
     return sys.executable
+
+
+def descendants(root: int) -> list[int]:
+    """The pids of every process below ``root`` (children, theirs, ...), from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, []))
+    return out

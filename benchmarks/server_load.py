@@ -30,7 +30,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from benchmarks.common import ROOT, write_section
+from benchmarks.common import ROOT, descendants, write_section
 from benchmarks.st_client import StreamlitSession
 from tests.browser_helpers import streamlit_server
 
@@ -65,23 +65,6 @@ def server(users: int, log: Path):
         yield url, pids[0]
 
 
-def _descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        fields = text[text.rindex(")") + 2 :].split()
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    out, todo = [], list(children.get(root, []))
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo.extend(children.get(pid, []))
-    return out
-
-
 def _cpu_seconds(pid: int) -> float | None:
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
@@ -113,7 +96,7 @@ class ProcSampler:
         self.max_children = 0
 
     def sample(self) -> None:
-        kids = _descendants(self.root)
+        kids = descendants(self.root)
         first_sample = not self.last
         self.max_children = max(self.max_children, len(kids))
         rss = 0.0
