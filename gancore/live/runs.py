@@ -200,10 +200,14 @@ class ToyRun(LiveRun):
         return out
 
     def extra_metrics(self) -> dict[str, float]:
-        fakes = self.fixed_fakes(N_METRIC)
+        return self._scores(self.fixed_fakes(N_METRIC))[0]
+
+    def _scores(self, fakes: np.ndarray) -> tuple[dict[str, float], dict[str, Any] | None]:
+        """The numbers the page shows for these fakes, and (1D) the snapshot they come from."""
         if self.dist.dim == 1:
-            return {k: float(v) for k, v in self._snapshot_1d(fakes).items() if np.ndim(v) == 0}
-        return self.metrics_of(fakes)
+            snap = self._snapshot_1d(fakes)
+            return {k: v for k, v in snap.items() if np.ndim(v) == 0}, snap
+        return self.metrics_of(fakes), None
 
     def _snapshot_1d(self, fakes: np.ndarray) -> dict[str, Any]:
         lo, hi = self.dist.bounds[0]
@@ -212,34 +216,18 @@ class ToyRun(LiveRun):
         span = 1.0 if G.config.noise == "uniform" else 2.5
         z = np.zeros((N_MAPPING, G.latent_dim))
         z[:, 0] = np.linspace(-span, span, N_MAPPING)
-        snap = probes.snapshot_1d(
-            G,
-            self.trainer.discriminator,
-            self.dist,
-            self.trainer.spec,
-            x=x,
-            fakes=fakes,
-            mapping_z=z,
-        )
-        return {
-            **snap,
-            "v_star": float(snap["v_star"]),
-            "v_learned": float(snap["v_learned"]),
-            "js": float(snap["js"]),
-            "w1": float(snap["w1"]),
-        }
+        D, spec = self.trainer.discriminator, self.trainer.spec
+        return probes.snapshot_1d(G, D, self.dist, spec, x=x, fakes=fakes, mapping_z=z)
 
     def view(self, layers: tuple[str, ...] = ()) -> dict[str, Any]:
         """Everything the lab's picture and numbers panel show, as arrays and numbers."""
         spec = self.trainer.spec
         fakes = self.fixed_fakes(N_METRIC)
         out: dict[str, Any] = {"bounds": self.dist.bounds, "critic": spec.wasserstein}
-        if self.dist.dim == 1:
-            snap = self._snapshot_1d(fakes)
+        row, snap = self._scores(fakes)
+        if snap is not None:
             out["snap"] = snap
-            row = {k: v for k, v in snap.items() if np.ndim(v) == 0}
         else:
-            row = self.metrics_of(fakes)
             shown = fakes[:N_SHOWN]
             layers = tuple(layers)
             D = self.trainer.discriminator
