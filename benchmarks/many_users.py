@@ -22,6 +22,14 @@ from benchmarks.common import server_rss_mb, write_section
 from tests.browser_helpers import UNTHROTTLED, chromium, metric_value, open_page, streamlit_server
 
 USERS = int(os.environ.get("GANCORE_BENCH_USERS", 8))
+READING = (
+    "\nWhat this measures: eight Chromium renderers drawing live Plotly pages on the same two "
+    "cores as the server and its training workers, so the browsers take most of the CPU; the "
+    "steps are the ones each page shows. `server_load` measures the server alone, with "
+    "headless clients. Memory counts the server and its training workers. Before the worker "
+    "pool (commit 28a37d4, training in the server process): 0.1-0.2 rounds/s per session, "
+    "1,049 MB peak for the server process alone.\n"
+)
 SECONDS = float(os.environ.get("GANCORE_BENCH_SECONDS", 60))
 POLL = 5.0
 
@@ -111,6 +119,7 @@ def main() -> None:
         f"peak {max(rss):.0f} MB while training, {rss[-1]:.0f} MB at the end, "
         f"{rss_after:.0f} MB after the sessions closed.\n"
     )
+    body += READING
     if problems:
         body += "\nFirst problems seen:\n\n" + "\n".join(
             f"- session {i + 1}: {p[0]!r}" for i, p in problems.items()
