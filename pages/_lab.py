@@ -165,7 +165,11 @@ def setup_ui(key: str, dim: int, default_preset: str) -> Lab:
         wanted["data"] = {"name": dataset}
     lab = st.session_state.get(key)
     if lab is None or _identity(lab.name, lab.preset) != _identity(preset_name, wanted):
-        lab = new_lab(wanted, preset_name)
+        try:
+            lab = new_lab(wanted, preset_name)
+        except LiveError as err:  # no worker could take it (the server is overloaded)
+            st.error(f"This run could not be started: {err}. Reload the page in a moment.")
+            st.stop()
         replace_lab(key, lab)
     return lab
 

@@ -19,6 +19,7 @@ from gancore.data import (
     scan_folder,
 )
 from gancore.image_presets import list_image_presets, resolve_image_preset
+from gancore.live import LiveError
 from gancore.live.runs import CLASSIFIED, QUALITY_EVERY_SECONDS, QUALITY_SAMPLES
 from gancore.models.dcgan import DCGANConfig
 from gancore.plots import base_layout
@@ -110,7 +111,7 @@ def setup() -> Lab | None:
             check_limits(wanted)
             lab = new_image_lab(wanted, name)
             replace_lab(KEY, lab)
-        except (DatasetUnavailableError, ValueError) as err:
+        except (DatasetUnavailableError, ValueError, LiveError) as err:
             reason = str(err).rstrip(".")  # some messages end in a full stop, some do not
             st.error(f"{name} cannot be trained here: {reason}.")
             return None
