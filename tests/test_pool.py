@@ -132,3 +132,19 @@ def test_bad_settings_are_value_errors_and_nothing_changes(pool):
             pool.call(run.sid, "no such command")
     finally:
         run.close()
+
+
+def test_the_rate_shown_is_rounds_per_wall_clock_second(pool):
+    run = _open(pool, 5)
+    try:
+        run.train(True)
+        time.sleep(1.0)
+        s0, t0 = run.refresh(), time.monotonic()
+        time.sleep(2.5)
+        s1, t1 = run.refresh(), time.monotonic()
+        measured = (s1["step"] - s0["step"]) / (t1 - t0)
+        assert measured > 0
+        assert 0.5 * measured < s1["rounds_per_second"] < 2 * measured
+    finally:
+        run.train(False)
+        run.close()

@@ -49,6 +49,7 @@ class LiveRun:
         self._last_row_time = 0.0
         self.max_rate: float | None = None  # rounds per second while running; None: no cap
         self._credit, self._credit_time = 0.0, time.monotonic()
+        self._rate_mark = (time.monotonic(), 0)  # (when, step) the rate is measured from
         self.trainer: Trainer = self._build()
 
     def _build(self) -> Trainer:
@@ -77,7 +78,6 @@ class LiveRun:
             if steps <= 0:
                 self.running = False
                 return 0
-        t0 = time.perf_counter()
         try:
             if only is not None:
                 self.trainer.step(update_d=only == "d", update_g=only == "g")
@@ -91,9 +91,6 @@ class LiveRun:
                 "state is kept. Lower the learning rates (or switch loss) and press Resume."
             )
             return 0
-        dt = time.perf_counter() - t0
-        if done and dt > 0 and seconds is not None:
-            self.rounds_per_second = done / dt
         if self.stop_at is not None and self.trainer.step_count >= self.stop_at:
             self.running = False
         if only is not None or (steps is not None and seconds is None):
@@ -124,8 +121,20 @@ class LiveRun:
     def extra_metrics(self) -> dict[str, float]:
         return {}
 
+    def _measure_rate(self) -> None:
+        """Rounds per second of wall-clock time while running, over the last second or more:
+        what the page shows, and what its time left is reckoned from."""
+        now, step = time.monotonic(), self.trainer.step_count
+        then, before = self._rate_mark
+        if not self.running:
+            self._rate_mark = (now, step)
+        elif now - then >= 1.0:
+            self.rounds_per_second = (step - before) / (now - then)
+            self._rate_mark = (now, step)
+
     def status(self) -> dict[str, Any]:
         """What every reply carries: where the run is and what to tell the user."""
+        self._measure_rate()
         cfg = self.trainer.config
         return {
             "step": self.trainer.step_count,
@@ -157,6 +166,7 @@ class LiveRun:
     def load_state(self, state: dict[str, Any]) -> None:
         self.trainer.load_state_dict(state["trainer"])
         self.timeline = [dict(r) for r in state["timeline"]]
+        self._rate_mark = (time.monotonic(), self.trainer.step_count)
 
 
 class ToyRun(LiveRun):
