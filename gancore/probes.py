@@ -62,7 +62,7 @@ def fake_gradients(discriminator: nn.Module, fakes: np.ndarray, spec: LossSpec) 
 
 
 def generator_mesh(
-    generator: nn.Module, *, lines: int = 13, points: int = 60, span: float | None = None
+    generator: nn.Module, *, lines: int = 13, points: int = 40, span: float | None = None
 ) -> list[np.ndarray]:
     """The generator manifold: a grid of z pushed through G, as polylines in data space.
 

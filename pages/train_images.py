@@ -243,11 +243,10 @@ def draw(lab: Lab, view: dict[str, Any] | None) -> None:
     if len(lab.timeline) > 1:
         c1, c2 = st.columns(2)
         with c1:
-            st.plotly_chart(
-                lplots.curves_figure(
+            live_chart(
+                lplots.curves_spec(
                     lab.timeline, {"d_loss": "D loss", "g_loss": "G loss"}, title="losses"
                 ),
-                width="stretch",
                 key=f"{KEY}_losses",
             )
         with c2:
@@ -257,9 +256,8 @@ def draw(lab: Lab, view: dict[str, Any] | None) -> None:
                 else {"d_real": "mean D(x)", "d_fake": "mean D(G(z))"}
             )
             series.update(grad_norm_d="‖∇D‖", grad_norm_g="‖∇G‖")
-            st.plotly_chart(
-                lplots.curves_figure(lab.timeline, series, title="D's view and gradients"),
-                width="stretch",
+            live_chart(
+                lplots.curves_spec(lab.timeline, series, title="D's view and gradients"),
                 key=f"{KEY}_d",
             )
     quality_ui(lab, view)
@@ -303,14 +301,10 @@ def quality_ui(lab: Lab, view: dict[str, Any]) -> None:
     )
     if len(history) > 1:
         with c[3]:
-            st.plotly_chart(
-                lplots.curves_figure(
-                    history,
-                    {"frechet_distance": "Frechet distance"},
-                    title="quality",
-                    height=220,
+            live_chart(
+                lplots.curves_spec(
+                    history, {"frechet_distance": "Frechet distance"}, title="quality", height=220
                 ),
-                width="stretch",
                 key=f"{KEY}_quality",
             )
 

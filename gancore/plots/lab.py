@@ -101,11 +101,6 @@ def _lab1d_layout(x0: float, x1: float) -> dict:
     return layout
 
 
-def lab1d_figure(snap: dict, *, critic: bool = False) -> go.Figure:
-    """:func:`lab1d_spec` as a validated ``go.Figure``."""
-    return go.Figure(lab1d_spec(snap, critic=critic))
-
-
 def _rescale(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """Spread the noise values over the data axis so the mapping lines are readable."""
     v_lo, v_hi = float(np.min(v)), float(np.max(v))
@@ -282,11 +277,6 @@ def _curves_layout(
     layout = fig.to_plotly_json()["layout"]
     layout.pop("template", None)
     return layout
-
-
-def curves_figure(history: list[dict], series: dict[str, str], **kwargs) -> go.Figure:
-    """:func:`curves_spec` as a validated ``go.Figure``."""
-    return go.Figure(curves_spec(history, series, **kwargs))
 
 
 def canvas_figure(gx: np.ndarray, gy: np.ndarray, drawn: np.ndarray) -> go.Figure:
