@@ -239,7 +239,7 @@ def draw(lab: Lab, view: dict[str, Any] | None) -> None:
             st.metric("mean D(G(z))", f"{last['d_fake']:.3f}")
         if "d_loss" in last:
             st.metric("D loss / G loss", f"{last['d_loss']:.3f} / {last['g_loss']:.3f}")
-        st.metric("images per second", f"{ips:,.0f}")
+        st.metric("images per second", f"{ips:,.0f}" if ips else "—", help="while training")
     if len(lab.timeline) > 1:
         c1, c2 = st.columns(2)
         with c1:
