@@ -205,7 +205,8 @@ def _row(r: dict, limit: float) -> str:
         f"{statistics.median(paints):.2f} | {min(paints):.2f} | "
         f"{statistics.median(r['counters']):.2f} | {n_err} | "
         f"{100 * r['server_cpu']:.0f}% | {100 * r['kids_cpu']:.0f}% ({r['children']}) | "
-        f"{100 * r['client_cpu']:.0f}% | {r['peak_rss']:.0f} |"
+        f"{100 * r['client_cpu']:.0f}% | {r['peak_rss']:.0f} | "
+        f"{1000 * r['server_cpu'] / max(sum(paints), 1e-9):.1f} |"
     )
 
 
@@ -220,8 +221,9 @@ def main() -> None:
         "| users | rounds/s per user, median | min | max/min | rounds/s all users "
         "(% of machine limit) | painted refreshes/s per user, median | min | step counter "
         "updates/s per user, median | errors | server process CPU | child processes CPU "
-        "(most at once) | clients' CPU | peak RSS server + children (MB) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "(most at once) | clients' CPU | peak RSS server + children (MB) | server CPU per drawn "
+        "refresh (ms) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     rows += [_row(r, limit) for r in results]
     body = (
