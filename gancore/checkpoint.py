@@ -47,6 +47,7 @@ from gancore import __version__
 from gancore.atomic import atomic_folder_write
 from gancore.models.dcgan import DCGANConfig, build_models
 from gancore.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
+from gancore.stabilizers import apply_spectral_norm
 from gancore.train import TrainConfig
 
 FORMAT, TS_FORMAT = "gancore/1", "gancore-training-state/1"
@@ -191,11 +192,17 @@ class GANModel(
         cfg = validate_config(config, max_parameters=limit)
         self._hub_mixin_config = cfg  # what save_pretrained writes (the mixin kept the raw dict)
         self.config, self.kind = cfg, cfg["kind"]
+        # D as the Trainer shaped it: packing, minibatch std, spectral norm (train section)
+        train = TrainConfig.from_dict(cfg["train"])
+        shape = {"pack": train.pack, "minibatch_std": train.minibatch_std}
         if self.kind == "toy":
             mlp = MLPConfig.from_dict(cfg["model"])
-            self.generator, self.discriminator = MLPGenerator(mlp), MLPDiscriminator(mlp)
+            self.generator, self.discriminator = MLPGenerator(mlp), MLPDiscriminator(mlp, **shape)
         else:
-            self.generator, self.discriminator = build_models(DCGANConfig.from_dict(cfg["model"]))
+            model = DCGANConfig.from_dict(cfg["model"])
+            self.generator, self.discriminator = build_models(model, **shape)
+        if train.spectral_norm:
+            apply_spectral_norm(self.discriminator)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.generator(z, y)

@@ -258,7 +258,9 @@ def build_image_run(
     train_cfg = TrainConfig.from_dict(preset["train"])
     source = open_preset_data(preset, root=root, download=download)
     set_seed(train_cfg.seed)  # weight init follows the seed, identically on every rank
-    generator, discriminator = build_models(model_cfg)
+    generator, discriminator = build_models(
+        model_cfg, pack=train_cfg.pack, minibatch_std=train_cfg.minibatch_std
+    )
     batches: Any = source if model_cfg.conditional else _Unlabeled(source)
     if world_size > 1:
         from gancore.distributed import ShardedSource

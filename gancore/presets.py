@@ -276,7 +276,8 @@ def validate_preset(preset: dict[str, Any]) -> None:
         if not isinstance(preset.get(section), dict):
             raise ValueError(f"preset is missing its {section!r} section")
     model = MLPConfig.from_dict(preset["model"])
-    TrainConfig.from_dict(preset["train"])
+    if TrainConfig.from_dict(preset["train"]).diffaugment:
+        raise ValueError("train.diffaugment applies to images; toy presets take ''")
     data = dict(preset["data"])
     name = data.pop("name", None)
     if name not in TOY_DATASETS:
@@ -323,7 +324,10 @@ def build_from_preset(
     data = dict(preset["data"])
     dist = get_toy(data.pop("name"), **data)
     set_seed(train_cfg.seed)  # weight init (and spectral-norm vectors) follow the seed
-    generator, discriminator = MLPGenerator(model_cfg), MLPDiscriminator(model_cfg)
+    generator = MLPGenerator(model_cfg)
+    discriminator = MLPDiscriminator(
+        model_cfg, pack=train_cfg.pack, minibatch_std=train_cfg.minibatch_std
+    )
     # seed + 1: the data stream must not replay the trainer's latent-noise stream
     source = ToySource(dist, seed=train_cfg.seed + 1)
     return Trainer(generator, discriminator, source, train_cfg, device=device), dist

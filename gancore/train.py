@@ -19,7 +19,10 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor, nn
 
+from gancore import stabilizers
 from gancore.losses import LOSSES, LossSpec, clip_weights, gradient_penalty
+from gancore.optim import _combine_norms, _make_optimizer, _norm_parts, _set_hparams
+from gancore.stabilizers import gradient_sq_norm
 
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
 EVENTS = ("on_step_end", "on_run_end")
@@ -99,6 +102,17 @@ class TrainConfig:
     lr_decay_factor: float = 0.1  # lr multiplier reached after lr_decay_steps rounds
     mixed_precision: bool = True  # bfloat16 autocast on CUDA (when supported); CPU: float32
     seed: int = 0
+    # stabilizers (gancore/stabilizers.py: STABILIZERS says what each does and its range)
+    r1_gamma: float = 0.0  # R1 penalty on real data; 0 = off
+    r2_gamma: float = 0.0  # R2 penalty on fakes; 0 = off
+    reg_every: int = 1  # lazy R1/R2: every N D steps, scaled by N
+    spectral_norm: bool = False  # on every Linear / Conv of D (applied by the Trainer)
+    instance_noise: float = 0.0  # std of the noise added to D's inputs; 0 = off
+    instance_noise_steps: int = 0  # rounds to anneal it linearly to 0; 0 = constant
+    pack: int = 1  # PacGAN: samples per D decision (D built with it); must divide batch_size
+    minibatch_std: bool = False  # a minibatch std feature before D's last layer
+    unroll_steps: int = 0  # unrolled D: look-ahead D steps behind each G update
+    diffaugment: str = ""  # e.g. "translation,cutout,color"; images only
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -125,6 +139,7 @@ class TrainConfig:
         _check_int("seed", self.seed, 0, 2**32 - 1)
         if not isinstance(self.mixed_precision, bool):
             raise ValueError(f"mixed_precision must be true or false, got {self.mixed_precision!r}")
+        stabilizers.check_stabilizers(self)
 
     def lr_scale(self, step: int) -> float:
         """The learning-rate multiplier for round ``step`` (0-based): geometric from 1 to
@@ -148,45 +163,6 @@ class TrainConfig:
         return cls(**d)
 
 
-def _norm_parts(groups: list[list[Tensor]]) -> tuple[list[Tensor], list[int]]:
-    """The 2-norm of every tensor of every group in one foreach pass, and the group sizes.
-
-    :func:`_combine_norms` turns them into one norm per group (same value as
-    nn.utils.get_total_norm per group) on the host, after the round's one sync: for the toy
-    MLPs the kernel launches of reducing each group on the device were most of the cost."""
-    flat = [t for g in groups for t in g]
-    return (list(torch._foreach_norm(flat)) if flat else []), [len(g) for g in groups]
-
-
-def _combine_norms(values: list[float], sizes: list[int]) -> list[float]:
-    """One 2-norm per group from its tensors' norms (0 for an empty group)."""
-    out, start = [], 0
-    for k in sizes:
-        out.append(math.sqrt(sum(v * v for v in values[start : start + k])))
-        start += k
-    return out
-
-
-def _make_optimizer(kind: str, params: list[Tensor], lr: float, betas, momentum: float):
-    # Adam and SGD as fused kernels (CPU and CUDA: one kernel per parameter, no Python loop
-    # over the update's steps; for a toy MLP's Adam 67 µs a step against 175 µs for foreach);
-    # RMSprop has no fused form, so foreach
-    if kind == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
-    if kind == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, momentum=momentum, foreach=True)
-    return torch.optim.SGD(params, lr=lr, momentum=momentum, fused=True)
-
-
-def _set_hparams(opt: torch.optim.Optimizer, lr: float, betas, momentum: float) -> None:
-    for group in opt.param_groups:
-        group["lr"] = lr
-        if "betas" in group:
-            group["betas"] = betas
-        if "momentum" in group:
-            group["momentum"] = momentum
-
-
 class Trainer:
     """Trains `generator` against `discriminator` on batches from `data`."""
 
@@ -204,6 +180,7 @@ class Trainer:
                 f"generator has {generator.num_classes} classes but discriminator has "
                 f"{discriminator.num_classes}"
             )
+        stabilizers.prepare_discriminator(discriminator, config)  # pack, mbstd, spectral norm
         self.device = torch.device(device)
         self._bf16_device = (
             self.device.type == "cuda"
@@ -216,6 +193,7 @@ class Trainer:
         self.config = config
         self.num_classes = generator.num_classes
         self.noise = torch.Generator(device=self.device).manual_seed(config.seed)
+        self.stab = stabilizers.Stabilizers(self)
         self._g_params = list(self.generator.parameters())
         self._d_params = list(self.discriminator.parameters())
         self.opt_g = _make_optimizer(
@@ -281,7 +259,7 @@ class Trainer:
         """
         if not (update_d or update_g):
             raise ValueError("a step must update D, G or both")
-        cfg, spec = self.config, self.spec
+        cfg, spec, stab = self.config, self.spec, self.stab
         G, D, n = self.generator, self.discriminator, cfg.batch_size
         if cfg.lr_decay_steps:
             self._apply_lr_decay()
@@ -296,17 +274,26 @@ class Trainer:
                 z = G.sample_latent(n, generator=self.noise, device=self.device)
                 real_out, fake_out = D(real, y_real), D(G(z, y_fake), y_fake)
                 d_loss = spec.d_loss(real_out, fake_out)
-        for _ in range(cfg.d_steps if update_d else 0):
+        for i in range(cfg.d_steps if update_d else 0):
             # D step: minimise spec.d_loss, e.g. maximise log D(x) + log(1 - D(G(z)))
             real, y_real = self._real_batch(n)
             z = G.sample_latent(n, generator=self.noise, device=self.device)
             y_fake = self._fake_labels(n)
+            r1, r2 = stab.penalties_due(self.step_count * cfg.d_steps + i)
             with self._autocast():
                 with torch.no_grad():
                     fake = G(z, y_fake)
+                if stab.active:  # DiffAugment and instance noise: what D reads
+                    real, fake = stab.d_inputs(real, fake)
+                if r1 or r2:  # R1 / R2 differentiate D's output with respect to its input
+                    real, fake = real.detach().requires_grad_(r1 > 0), fake.requires_grad_(r2 > 0)
                 real_out, fake_out = D(real, y_real), D(fake, y_fake)
                 # losses on float32 logits: the log-sigmoids must not round in bfloat16
                 d_loss = spec.d_loss(real_out.float(), fake_out.float())
+            if r1:  # + gamma/2 E||grad D(x)||^2 on real data (lazily: gamma * reg_every)
+                d_loss = d_loss + 0.5 * r1 * gradient_sq_norm(real, real_out)
+            if r2:  # the same on G's samples
+                d_loss = d_loss + 0.5 * r2 * gradient_sq_norm(fake, fake_out)
             if spec.needs_gp:
                 # real labels for the interpolates: a fake's own label is not defined between;
                 # in float32 even under mixed precision (a gradient norm through a double backward)
@@ -331,7 +318,11 @@ class Trainer:
                 z = G.sample_latent(n, generator=self.noise, device=self.device)
                 y_fake = self._fake_labels(n)
                 with self._autocast():
-                    g_loss = spec.g_loss(D(G(z, y_fake), y_fake).float())
+                    fake = G(z, y_fake)
+                    if stab.g_active:  # DiffAugment, instance noise, unrolled D
+                        g_loss = spec.g_loss(stab.g_verdict(fake, y_fake).float())
+                    else:
+                        g_loss = spec.g_loss(D(fake, y_fake).float())
                 self.opt_g.zero_grad(set_to_none=True)
                 g_loss.backward()
                 if cfg.max_grad_norm > 0:
@@ -486,7 +477,9 @@ class Trainer:
                 f"the seed is fixed for a run (is {self.config.seed}), got {changes['seed']!r}"
             )
         old, new = self.config, replace(self.config, **changes)  # replace() re-validates
+        stabilizers.check_same_structure(old, new, "a running trainer")
         self.config = new
+        self.stab.configure()
         self._configure_optimizers(old)
         if new.ema_decay == 0:
             self.ema_generator = None
@@ -552,7 +545,9 @@ class Trainer:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a run saved with `state_dict()` (strict: the models must match)."""
-        old, self.config = self.config, TrainConfig.from_dict(state["config"])
+        saved = TrainConfig.from_dict(state["config"])
+        stabilizers.check_same_structure(self.config, saved, "the saved run")
+        old, self.config = self.config, saved
         self.noise = torch.Generator(device=self.device).manual_seed(self.config.seed)
         self.generator.load_state_dict(state["generator"], strict=True)
         self.discriminator.load_state_dict(state["discriminator"], strict=True)
@@ -565,6 +560,7 @@ class Trainer:
             self._start_ema()
             self.ema_generator.load_state_dict(state["ema"], strict=True)
         self.noise.set_state(state["noise"])
+        self.stab.configure()
         self.data.load_state_dict(state["data"])
         self.step_count = int(state["step"])
         self.history = [dict(h) for h in state["history"]]

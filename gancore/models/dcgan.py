@@ -27,6 +27,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from gancore.stabilizers import append_minibatch_std, check_pack, pack_samples
+
 IMAGE_SIZES = (28, 32, 64, 128)
 D_NORMS = ("batch", "layer", "none")
 COND_MODES = ("channel", "projection")
@@ -139,15 +141,19 @@ def _d_feature_channels(cfg: DCGANConfig) -> int:
     return cfg.d_features * 2 ** (cfg.num_upsamplings - 1)
 
 
-def _discriminator_plan(cfg: DCGANConfig) -> list[_Layer]:
+def _discriminator_plan(
+    cfg: DCGANConfig, pack: int = 1, minibatch_std: bool = False
+) -> list[_Layer]:
     extra = 1 if cfg.conditional and cfg.cond_mode == "channel" else 0
     ch = cfg.d_features
-    # no norm on the first layer (Radford et al.: normalising the input layer hurt)
-    plan: list[_Layer] = [(cfg.channels + extra, ch, 4, 2, 1, "none", True)]
+    # no norm on the first layer (Radford et al.: normalising the input layer hurt);
+    # PacGAN: m images (with their label planes) side by side as m times the channels
+    plan: list[_Layer] = [(pack * (cfg.channels + extra), ch, 4, 2, 1, "none", True)]
     for _ in range(cfg.num_upsamplings - 1):
         plan.append((ch, ch * 2, 4, 2, 1, cfg.d_norm, cfg.d_norm == "none"))
         ch *= 2
-    plan.append((ch, 1, cfg.base_size, 1, 0, "none", True))
+    # the minibatch-std channel joins the features the head reads
+    plan.append((ch + int(minibatch_std), 1, cfg.base_size, 1, 0, "none", True))
     return plan
 
 
@@ -267,11 +273,21 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """images (B, C, H, W) [+ labels (B,)] -> logits (B,); a critic when ``d_norm != 'batch'``."""
+    """images (B, C, H, W) [+ labels (B,)] -> logits (B / pack,); a critic when ``d_norm != 'batch'``.
 
-    def __init__(self, config: DCGANConfig) -> None:
+    ``pack`` m (PacGAN): m consecutive images, each with its label plane when conditional,
+    are stacked along channels, (B, C, H, W) -> (B/m, m*C, H, W), one logit per pack; a
+    projection D adds <mean of the m label embeddings, phi(pack)>. ``minibatch_std``: the head
+    also reads one channel holding the batch's mean standard deviation of the features.
+    """
+
+    def __init__(self, config: DCGANConfig, *, pack: int = 1, minibatch_std: bool = False) -> None:
         super().__init__()
         self.config = config
+        self.pack = check_pack(pack)
+        if not isinstance(minibatch_std, bool):
+            raise ValueError(f"minibatch_std must be true or false, got {minibatch_std!r}")
+        self.minibatch_std = minibatch_std
         self.num_classes = config.num_classes
         self.image_size = config.image_size
         self.channels = config.channels
@@ -286,7 +302,7 @@ class Discriminator(nn.Module):
         #   Conv(k4, s2, p1) norm LReLU   # state size. (ndf*8) x 4 x 4  <- features()
         #   head: Conv(k4, s1, p0)        # state size. 1 x 1 x 1
         # 28 px: ndf x 14 x 14, (ndf*2) x 7 x 7, then a kernel-7 head.
-        plan = _discriminator_plan(config)
+        plan = _discriminator_plan(config, pack, minibatch_std)
         layers: list[nn.Module] = []
         size = config.image_size
         for in_ch, out_ch, k, s, p, norm, bias in plan[:-1]:
@@ -301,6 +317,7 @@ class Discriminator(nn.Module):
         in_ch, out_ch, k, s, p, _, bias = plan[-1]
         # state size. 1 x 1 x 1: one logit per image
         self.head = nn.Conv2d(in_ch, out_ch, k, s, p, bias=bias)
+        in_ch -= int(minibatch_std)  # the features' own channels
         self.feature_dim = in_ch * size * size
 
         self.label_map: nn.Embedding | None = None
@@ -326,21 +343,27 @@ class Discriminator(nn.Module):
         if self.label_map is not None:
             plane = self.label_map(y).view(-1, 1, self.image_size, self.image_size)
             x = torch.cat([x, plane.to(x.dtype)], dim=1)
-        return self.main(x)
+        return self.main(pack_samples(x, self.pack))  # (B, C', H, W) -> (B/m, m*C', H, W)
 
     def features(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Penultimate activation, flattened: (B, feature_dim) (e.g. for anomaly scores).
 
         With ``cond_mode="projection"`` the features do not depend on the label, so
-        ``y`` may be omitted; with ``"channel"`` it is required."""
+        ``y`` may be omitted; with ``"channel"`` it is required. With ``pack`` m each image
+        is packed with m - 1 copies of itself, so there is one row per image."""
+        if self.pack > 1:
+            x = x.repeat_interleave(self.pack, dim=0)
+            y = None if y is None else y.repeat_interleave(self.pack, dim=0)
         return self._body(x, y, need_labels=self.cond_mode == "channel").flatten(1)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         h = self._body(x, y, need_labels=True)
-        out = self.head(h).view(-1)
+        out = self.head(append_minibatch_std(h) if self.minibatch_std else h).view(-1)
         if self.embed is not None:
             # projection term <embed(y), phi(x)> with phi = spatial sum of the features
-            out = out + (self.embed(y) * h.sum(dim=(2, 3))).sum(dim=1)
+            e = self.embed(y)
+            e = e.view(-1, self.pack, e.shape[1]).mean(dim=1)  # one embedding per pack
+            out = out + (e * h.sum(dim=(2, 3))).sum(dim=1)
         return out
 
     def prob(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
@@ -349,9 +372,15 @@ class Discriminator(nn.Module):
 
 
 def build_models(
-    config: DCGANConfig, *, max_parameters: int | None = None
+    config: DCGANConfig,
+    *,
+    max_parameters: int | None = None,
+    pack: int = 1,
+    minibatch_std: bool = False,
 ) -> tuple[Generator, Discriminator]:
-    """Build an initialised (G, D) pair; refuse before allocating if over ``max_parameters``."""
+    """Build an initialised (G, D) pair; refuse before allocating if over ``max_parameters``.
+
+    ``pack`` and ``minibatch_std`` shape D for those stabilizers (see Discriminator)."""
     if max_parameters is not None:
         total = config.num_parameters()["total"]
         if total > max_parameters:
@@ -359,4 +388,4 @@ def build_models(
                 f"config has {total:,} parameters, over the limit of {max_parameters:,}; "
                 "lower g_features / d_features / image_size"
             )
-    return Generator(config), Discriminator(config)
+    return Generator(config), Discriminator(config, pack=pack, minibatch_std=minibatch_std)

@@ -13,6 +13,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from gancore.stabilizers import append_minibatch_std, check_pack, pack_samples
+
 ACTIVATIONS = ("relu", "leaky_relu", "tanh")
 NOISES = ("normal", "uniform")
 
@@ -86,12 +88,19 @@ def _activation(name: str) -> nn.Module:
 
 
 def _mlp(
-    in_dim: int, width: int, hidden: int, out_dim: int, act: str, sn: bool = False
+    in_dim: int,
+    width: int,
+    hidden: int,
+    out_dim: int,
+    act: str,
+    sn: bool = False,
+    last_extra: int = 0,
 ) -> nn.Sequential:
     dims = [in_dim] + [width] * hidden + [out_dim]
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(dims[:-1], dims[1:], strict=True)):
-        linear = nn.Linear(a, b)
+        # last_extra: inputs the last layer reads besides the previous one's (minibatch std)
+        linear = nn.Linear(a + (last_extra if i == len(dims) - 2 else 0), b)
         layers.append(nn.utils.parametrizations.spectral_norm(linear) if sn else linear)
         if i < len(dims) - 2:
             layers.append(_activation(act))
@@ -131,22 +140,38 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """x (B, data_dim) -> logits (B,). Spectral norm on every layer when configured."""
+    """x (B, data_dim) -> logits (B / pack,). Spectral norm on every layer when configured.
 
-    def __init__(self, config: MLPConfig) -> None:
+    ``pack`` m (PacGAN): D reads m consecutive samples side by side, (B, d) -> (B/m, m*d), and
+    gives one logit per pack; B must be a multiple of m. ``minibatch_std``: the last layer also
+    reads the batch's mean standard deviation of the previous layer's features (one input more).
+    """
+
+    def __init__(self, config: MLPConfig, *, pack: int = 1, minibatch_std: bool = False) -> None:
         super().__init__()
         self.config = config
         self.num_classes = 0
+        self.pack = check_pack(pack)
+        if not isinstance(minibatch_std, bool):
+            raise ValueError(f"minibatch_std must be true or false, got {minibatch_std!r}")
+        self.minibatch_std = minibatch_std
         self.net = _mlp(
-            config.data_dim,
+            config.data_dim * pack,
             config.d_width,
             config.d_hidden_layers,
             1,
             config.activation,
             sn=config.spectral_norm,
+            last_extra=int(minibatch_std),
         )
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         if y is not None:
             raise ValueError("MLPDiscriminator is unconditional; got labels y")
-        return self.net(x).squeeze(-1)
+        x = pack_samples(x, self.pack)  # (B, d) -> (B/m, m*d)
+        if not self.minibatch_std:
+            return self.net(x).squeeze(-1)
+        *body, head = self.net
+        for layer in body:
+            x = layer(x)
+        return head(append_minibatch_std(x)).squeeze(-1)
