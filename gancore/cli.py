@@ -27,6 +27,10 @@ class UserError(Exception):
     """An error caused by the user's input: reported as one paragraph, exit code 1."""
 
 
+class UsageError(UserError):
+    """A bad command-line value (e.g. --set train.r1_gamma=-1): one line, exit code 2."""
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = _parser()
@@ -51,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         if rank != "0" and _peer_failed(err):
             message = "stopped because another rank failed; its message says why."
         print(f"{who}: {message}", file=sys.stderr)
-        return EXIT_ERROR
+        return EXIT_USAGE if isinstance(err, UsageError) else EXIT_ERROR
 
 
 def _peer_failed(err: Exception) -> bool:
@@ -185,6 +189,8 @@ def cmd_train(args, argv) -> int:
     if not args.resume and not args.preset:
         raise UserError("name a preset (see `python -m gancore presets`) or a JSON config file.")
     preset = None if args.resume else _load_preset_arg(args.preset)
+    if preset is not None:
+        _check_overrides(preset, args.overrides, args.seed)
     ctx = distributed.init(args.device)  # None unless started by torchrun with 2+ processes
     try:
         device = str(ctx.device) if ctx else _device(args.device)
@@ -341,6 +347,22 @@ def cmd_push(args, argv) -> int:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+def _check_overrides(preset, overrides: list[str], seed: int | None) -> None:
+    """Resolve the preset with --set and --seed before anything starts: a bad value is a usage
+    error (exit code 2) naming the key and its range."""
+    from gancore.image_presets import IMAGE_PRESETS, resolve_image_preset
+    from gancore.presets import resolve_preset
+
+    kind = "image" if preset in IMAGE_PRESETS else None
+    if isinstance(preset, dict):
+        kind = preset.get("kind")
+    resolve = resolve_image_preset if kind == "image" else resolve_preset
+    try:
+        resolve(preset, seed=seed, overrides=overrides)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
 
 
 def _load_preset_arg(text: str):
