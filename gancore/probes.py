@@ -16,6 +16,7 @@ from torch import nn
 from gancore import theory
 from gancore.losses import LossSpec
 from gancore.metrics import kde
+from gancore.stabilizers import per_sample
 from gancore.toy import ToyDistribution
 
 
@@ -33,9 +34,11 @@ def evaluating(*modules: nn.Module):
 
 
 def discriminator_values(discriminator: nn.Module, x: np.ndarray, spec: LossSpec) -> np.ndarray:
-    """D(x) as a probability (sigmoid of the logit) or, for critics, the raw critic score."""
+    """D(x) as a probability (sigmoid of the logit) or, for critics, the raw critic score.
+
+    A packing D (PacGAN) judges each point packed with copies of itself."""
     with evaluating(discriminator), torch.no_grad():
-        out = discriminator(torch.as_tensor(x, dtype=torch.float32))
+        out = per_sample(discriminator, torch.as_tensor(x, dtype=torch.float32))
         if spec.probabilities:
             out = torch.sigmoid(out)
     return out.numpy().astype(np.float64)
@@ -56,7 +59,7 @@ def fake_gradients(discriminator: nn.Module, fakes: np.ndarray, spec: LossSpec) 
     """−∂L_G/∂x at each fake sample: the direction G's loss pushes that sample (N, D)."""
     x = torch.as_tensor(fakes, dtype=torch.float32).requires_grad_(True)
     with evaluating(discriminator):
-        loss = spec.g_loss(discriminator(x)) * x.shape[0]  # per-sample, not batch-averaged
+        loss = spec.g_loss(per_sample(discriminator, x)) * x.shape[0]  # per sample, summed
         (grad,) = torch.autograd.grad(loss, x)
     return -grad.numpy().astype(np.float64)
 

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from gancore import metrics, probes, render
+from gancore.stabilizers import per_sample
 from gancore.train import DivergedError, Trainer
 
 N_SHOWN = 600  # samples drawn on the 2D figure
@@ -387,7 +388,7 @@ class ImageRun(LiveRun):
         x, y = self.source.take(idx)
         D = self.trainer.discriminator
         with probes.evaluating(D), torch.no_grad():
-            scores = torch.stack([D(x, torch.full((k,), j)) for j in range(k)], dim=1)
+            scores = torch.stack([per_sample(D, x, torch.full((k,), j)) for j in range(k)], 1)
             values = torch.sigmoid(scores) if self.trainer.spec.probabilities else scores
         names = list(self.source.class_names) or [str(i) for i in range(k)]
         return {"values": values.numpy(), "names": names, "rows": y.tolist()}
