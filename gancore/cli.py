@@ -122,8 +122,14 @@ def _parser() -> argparse.ArgumentParser:
         "sample", help="draw samples from a checkpoint, a shipped name or a Hub repo"
     )
     s.add_argument("source")
-    s.add_argument("-n", type=int, required=True)
+    s.add_argument("-n", type=int, help="how many samples (not with --latents)")
     s.add_argument("--out", type=Path, required=True, help="FILE.npz or FILE.png")
+    s.add_argument(
+        "--latents",
+        type=Path,
+        metavar="FILE.npz",
+        help="sample these latents (key z, float32, one row per image); --seed seeds noise layers",
+    )
     group = s.add_mutually_exclusive_group()
     group.add_argument("--label", type=int, help="one class for every sample")
     group.add_argument("--labels", choices=["all"], help="cycle through every class")
@@ -269,6 +275,20 @@ def cmd_sample(args, argv) -> int:
     from gancore import render
     from gancore.hub import load_checkpoint
 
+    latents = None
+    if args.latents is not None:
+        from gancore.community.latents import read_latents
+
+        try:
+            latents = read_latents(args.latents)
+        except ValueError as err:  # a bad latents file is a usage error: exit 2
+            print(f"gancore sample: {err}", file=sys.stderr)
+            return EXIT_USAGE
+        if args.n is not None or args.truncation is not None:
+            raise UserError("--latents gives the samples: drop -n and --truncation.")
+        args.n = len(latents)
+    if args.n is None:
+        raise UserError("give -n N (how many samples) or --latents FILE.npz.")
     if not 1 <= args.n <= 100_000:
         raise UserError(f"-n must be between 1 and 100000, got {args.n}.")
     suffix = args.out.suffix.lower()
@@ -280,7 +300,16 @@ def cmd_sample(args, argv) -> int:
         raise UserError(f"{args.source} is unconditional: it takes no --label/--labels.")
     labels = args.label if args.label is not None else None
     labels = loaded.resolve_labels(args.n, labels)
-    samples = loaded.sample(args.n, seed=args.seed, labels=labels, truncation=args.truncation)
+    if latents is not None:
+        from gancore.community.latents import sample_latents
+
+        try:
+            samples = sample_latents(loaded, latents, seed=args.seed, labels=labels)
+        except ValueError as err:  # z does not fit this model: also a usage error
+            print(f"gancore sample: {err}", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        samples = loaded.sample(args.n, seed=args.seed, labels=labels, truncation=args.truncation)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".npz":
         arrays = {"samples": samples.astype(np.float32)}
@@ -308,6 +337,12 @@ def cmd_eval(args, argv) -> int:
         raise UserError(f"--n must be between 10 and 100000, got {args.n}.")
     loaded = load_checkpoint(args.source, revision=args.revision)
     _torch_threads(loaded.kind)
+    if loaded.config.get("format") == "community":
+        raise UserError(
+            f"eval scores gancore checkpoints against their training data with a classifier "
+            f"(28x28 MNIST-like); {args.source} is a {loaded.config['description']} community "
+            "model, so there is nothing to score it against. Use `sample` to look at it."
+        )
     data = {k: v for k, v in loaded.config["data"].items() if k != "class_names"}
     if loaded.kind == "image":
         from gancore.image_presets import open_preset_data

@@ -237,8 +237,23 @@ def load_checkpoint(
 
     From the Hub, config.json is downloaded and validated before the weights are touched."""
     where, location = _resolve(source)
+    # a repo or folder that is not gancore's may hold a community GAN (gancore.community)
+    community = {"max_parameters": max_parameters, "device": device}
     if where == "hub":
-        config_path = _hub_file(str(location), CONFIG_NAME, revision, token)
+        try:
+            config_path = _hub_file(str(location), CONFIG_NAME, revision, token)
+        except CheckpointError as err:
+            if err.reason != "file_missing" and not _known_missing(str(location), revision):
+                raise
+            desc = f"Hub repo {location} (revision {revision or 'main'})"
+            return _community(
+                repo=str(location),
+                revision=revision,
+                token=token,
+                config=None,
+                desc=desc,
+                **community,
+            )
         desc = f"Hub repo {location} (revision {revision or 'main'}, commit {config_path.parent.name[:7]})"
     else:
         if revision is not None:
@@ -251,9 +266,24 @@ def load_checkpoint(
             else f"folder {Path(location).absolute()}"
         )
         if not config_path.is_file():
+            if any((Path(location) / n).is_file() for n in ("pytorch_model.bin", "model.pt")):
+                return _community(folder=Path(location), config=None, desc=desc, **community)
             msg = f"{location} has no {CONFIG_NAME}; it is not a gancore checkpoint folder"
             raise CheckpointError(msg, reason="file_missing")
-    model = GANModel(_read_config(config_path), max_parameters)
+    raw = _read_config(config_path)
+    gancore_like = (
+        not isinstance(raw, dict)
+        or "kind" in raw
+        or str(raw.get("format", "")).startswith("gancore/")
+    )
+    if not gancore_like:
+        place = (
+            {"repo": str(location), "revision": revision, "token": token}
+            if where == "hub"
+            else {"folder": Path(location)}
+        )
+        return _community(**place, config=raw, desc=desc, **community)
+    model = GANModel(raw, max_parameters)
     weights = (
         _hub_weights(str(location), revision, token, model)
         if where == "hub"
@@ -268,6 +298,20 @@ def load_checkpoint(
         else []
     )
     return LoadedGAN(model, model.config, model.kind, list(names), desc, config_path.parent)
+
+
+def _known_missing(repo: str, revision: str | None) -> bool:
+    """Offline, a config.json the cache remembers as absent (a community repo seen before)."""
+    from huggingface_hub import try_to_load_from_cache
+    from huggingface_hub.file_download import _CACHED_NO_EXIST
+
+    return try_to_load_from_cache(repo, CONFIG_NAME, revision=revision) is _CACHED_NO_EXIST
+
+
+def _community(**kwargs) -> LoadedGAN:
+    from gancore.community import load_community  # lazy: it imports this module
+
+    return load_community(**kwargs)
 
 
 def push_checkpoint(

@@ -1,0 +1,18 @@
+"""Community GANs from the Hugging Face Hub, loaded without running their code.
+
+Families: HugGAN DCGAN, lightweight-gan (HugGAN copy and lucidrains' layout), FastGAN.
+Each is a generator module written here from the published layer layout (one file each),
+chosen by config.json first and key patterns second, loaded with strict=True from weights
+read only by a tensors-only loader (``safe_load``) and cached as safetensors.
+"""
+
+from gancore.community.families import FAMILIES, SUPPORTED
+from gancore.community.load import LoadedCommunity, load_community
+
+SUGGESTED_REPOS = (
+    "huggan/dcgan-mnist",
+    "huggan/fastgan-few-shot-aurora",
+    "ceyda/butterfly_cropped_uniq1K_512",
+)
+
+__all__ = ["FAMILIES", "SUGGESTED_REPOS", "SUPPORTED", "LoadedCommunity", "load_community"]
