@@ -24,13 +24,13 @@ from gancore.stabilizers import (
     STABILIZERS,
     STRUCTURAL,
     append_minibatch_std,
-    lookahead,
     noise_sigma,
     per_sample,
     zero_centred_penalty,
 )
 from gancore.toy import ToySource, get_toy
 from gancore.train import TrainConfig, Trainer
+from gancore.unroll import lookahead
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = MLPConfig(latent_dim=2, g_hidden_layers=1, g_width=16, d_hidden_layers=1, d_width=16)
