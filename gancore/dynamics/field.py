@@ -12,7 +12,8 @@ With u = ψθ the hand-derived update directions v = (−∂L_G/∂θ, −∂L_D
 - minimax:        v = (−σ(−u)ψ, σ(−u)θ)      f'(t) = σ(−t), f'(0) = ½
 - non_saturating: v = (−σ(u)ψ,  σ(−u)θ)      G minimises softplus(u) = −log D(G(z))
 - wgan:           v = (−ψ, θ)                 L = ψθ; ψ is clamped to [−c, c] after D's step
-- wgan_gp:        v = (−ψ, θ − λ(|ψ| − 1)·sign ψ)   the penalty λ(|∇ₓD| − 1)² with ∇ₓD = ψ
+- wgan_gp:        v = (−ψ, θ − λ(|ψ| − 1)·sign ψ)   D's penalty (λ/2)(‖∇ₓD‖ − 1)², ∇ₓD = ψ
+                  (the Trainer's gp_lambda·(‖∇ₓD‖ − 1)² is this with λ = 2·gp_lambda)
 - hinge:          v = (−ψ, θ·[u < 1])         L_D = 1 + max(0, 1 − u), L_G = u
 - least_squares:  v = (−ψ(1 + u), −ψθ²)       L_D = ½ + ½u², L_G = ½(u + 1)²
 
@@ -35,7 +36,7 @@ import numpy as np
 LOSSES = ("minimax", "non_saturating", "wgan", "wgan_gp", "hinge", "least_squares")
 REGULARIZERS = ("none", "r1", "r2", "instance_noise", "consensus")
 MODES = ("simultaneous", "alternating")
-GP_WEIGHT = 1.0  # λ of WGAN-GP's penalty λ(‖∇ₓD‖ − GP_TARGET)², as in the paper's Dirac-GAN
+GP_WEIGHT = 1.0  # λ of WGAN-GP's penalty (λ/2)(‖∇ₓD‖ − GP_TARGET)², as in the paper's code
 GP_TARGET = 1.0
 BLOWUP = 1e6  # a path whose |θ| or |ψ| passes this has diverged; its later rows are NaN
 QUADRATURE_NODES = 40
