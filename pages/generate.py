@@ -22,6 +22,7 @@ from gancore.hub import (
 from gancore.inversion import invert, prepare_image
 from gancore.plots import base_layout
 from gancore.plots import lab as lplots
+from pages import _community as community
 from pages import _hosted as hosted
 from pages._hosted import configure_torch
 
@@ -85,7 +86,7 @@ def source_ui() -> LoadedGAN | None:
                 or None
             )
             if not repo:
-                st.caption("Any repo written by gancore (`python -m gancore push`) loads here.")
+                community.hub_caption()
                 return None
             token_hash = hashlib.sha256(token.encode()).hexdigest() if token else ""
             with st.spinner(f"Downloading {repo}…"):
@@ -106,6 +107,9 @@ def source_ui() -> LoadedGAN | None:
 
 
 def info(gan: LoadedGAN) -> None:
+    if community.is_community(gan):
+        community.info(gan)
+        return
     cfg = gan.config
     m = cfg["model"]
     what = (
@@ -134,15 +138,10 @@ def _labels_for(gan: LoadedGAN, n: int, choice: str) -> np.ndarray | None:
 def samples_tab(gan: LoadedGAN) -> None:
     c = st.columns(4)
     seed = int(c[0].number_input("seed", 0, 2**31 - 1, 0, key=f"{KEY}_seed"))
-    n = int(
-        c[1].select_slider(
-            "how many",
-            [8, 16, 32, 64, 100],
-            # conditional: a label x noise grid, one label per column
-            value=64 if gan.kind == "image" and not gan.num_classes else 100,
-            key=f"{KEY}_n",
-        )
-    )
+    # conditional: a label x noise grid, one label per column; big community images: fewer
+    plain = ([8, 16, 32, 64, 100], 64 if gan.kind == "image" and not gan.num_classes else 100, "n")
+    options, default, suffix = community.counts(gan) if community.is_community(gan) else plain
+    n = int(c[1].select_slider("how many", options, value=default, key=f"{KEY}_{suffix}"))
     if gan.kind == "toy":
         n *= 20
     trunc_on = c[2].toggle(
@@ -162,7 +161,7 @@ def samples_tab(gan: LoadedGAN) -> None:
             if choice == "every label" and gan.num_classes and n % gan.num_classes == 0
             else None
         )
-        picture = render.image_grid(x, nrow=nrow)
+        picture = render.image_grid(community.shown(gan, x), nrow=nrow)
         st.image(
             picture,
             caption=f"{n} samples, seed {seed}" + ("" if not gan.num_classes else f", {choice}"),
@@ -247,6 +246,7 @@ def walk_tab(gan: LoadedGAN) -> None:
 
 def _strip(gan: LoadedGAN, frames: np.ndarray, caption: str) -> None:
     if gan.kind == "image":
+        frames = community.shown(gan, frames)
         st.image(render.image_grid(frames, nrow=len(frames)), caption=caption, width="stretch")
     else:
         st.dataframe(
@@ -272,6 +272,9 @@ def _gif(frames: np.ndarray) -> bytes:
 
 
 def invert_tab(gan: LoadedGAN) -> None:
+    if community.is_community(gan):
+        community.no_inversion()
+        return
     st.markdown(
         "Upload a picture (a digit drawn on paper works): gancore searches the latent space "
         "(and every label) for the sample closest to it. The **anomaly score** is AnoGAN's: "

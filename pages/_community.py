@@ -1,0 +1,57 @@
+"""The Generate page's parts for community GANs (gancore.community): what a loaded one is,
+where it came from, and how many of its images a grid shows."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from gancore.community import SUGGESTED_REPOS, SUPPORTED, LoadedCommunity
+from gancore.community.display import SHOW_SIDE, grid_counts, shrink
+
+
+def hub_caption() -> None:
+    st.caption(
+        "Any repo written by gancore (`python -m gancore push`) loads here, and so do these "
+        f"community GAN families: {SUPPORTED}. Try "
+        + ", ".join(f"`{r}`" for r in SUGGESTED_REPOS)
+        + ". Weights are downloaded to this server's (or your machine's) Hugging Face cache "
+        "and read as tensors only: no code from a repo ever runs."
+    )
+
+
+def is_community(gan) -> bool:
+    return isinstance(gan, LoadedCommunity)
+
+
+def info(gan: LoadedCommunity) -> None:
+    size = gan.config["model"]["image_size"]
+    link = f"[{gan.url}]({gan.url})" if gan.url else gan.source
+    st.caption(
+        f"**{gan.family}** · {size}×{size}×{gan.config['model']['channels']} images from a "
+        f"{gan.generator.latent_dim}-d latent · {gan.parameters:,} parameters · license: "
+        f"{gan.license or 'not stated in the model card'} · {link}"
+    )
+
+
+def counts(gan) -> tuple[list[int], int, str]:
+    """(options, default, widget key suffix) for the number of images in a grid."""
+    options, default = grid_counts(gan.config["model"]["image_size"])
+    return options, default, f"n{options[-1]}"
+
+
+def shown(gan, x: np.ndarray) -> np.ndarray:
+    """Images as a grid shows them: big community images shrunk to SHOW_SIDE px."""
+    if not is_community(gan) or x.shape[-1] <= SHOW_SIDE:
+        return x
+    st.caption(
+        f"Shown (and downloaded) at {SHOW_SIDE} px; `python -m gancore sample` writes full size."
+    )
+    return shrink(x)
+
+
+def no_inversion() -> None:
+    st.info(
+        "Inversion scores an image with the model's discriminator, and gancore loads only the "
+        "generator of a community repo, so this view applies to gancore checkpoints."
+    )

@@ -1,0 +1,98 @@
+"""AppTest: community GANs on the Generate page, served by the local fake Hub."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from tests import community_reference as R
+from tests.test_checkpoint import Payload
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages/generate.py")
+
+
+def pickled(obj) -> bytes:
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def weights():
+    dcgan = R.randomize(R.DCGANGenerator(num_channels=3, latent_dim=16, hidden_size=8), 0)
+    fast = R.randomize(R.FastGANGenerator(ngf=8, nz=16, nc=3, im_size=1024), 1)
+    return pickled(dcgan.state_dict()), pickled(fast.state_dict())
+
+
+@pytest.fixture
+def at(fake_hub, weights, tmp_path, monkeypatch) -> AppTest:
+    monkeypatch.setenv("GANCORE_CHECKPOINTS", str(tmp_path / "none"))
+    monkeypatch.setenv("GANCORE_CACHE", str(tmp_path / "cache"))
+    card = "---\nlicense: mit\n---\n# tiny\n"
+    fake_hub.add("huggan/dcgan-tiny", {"pytorch_model.bin": weights[0], "README.md": card})
+    fake_hub.add("huggan/fastgan-tiny", {"pytorch_model.bin": weights[1]})
+    page = AppTest.from_file(PAGE, default_timeout=120).run()
+    page.radio(key="gen_kind").set_value("Hugging Face Hub").run()
+    assert not page.exception, [e.value for e in page.exception]
+    return page
+
+
+def _load(at: AppTest, repo: str) -> AppTest:
+    at.text_input(key="gen_repo").input(repo).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_suggestions_and_a_dcgan_from_the_hub_work_like_ours(at):
+    hint = " ".join(c.value for c in at.caption)
+    assert "huggan/dcgan-mnist" in hint and "FastGAN" in hint and "no code" in hint
+    _load(at, "huggan/dcgan-tiny")
+    assert not at.error
+    about = " ".join(c.value for c in at.caption)
+    assert "HugGAN DCGAN" in about and "64×64×3" in about and "license: mit" in about
+    assert "/huggan/dcgan-tiny" in about and "parameters" in about
+    first = at.get("image")[0]
+    assert "64 samples, seed 0" in first.captions[0]
+    at.number_input(key="gen_seed").set_value(3).run()
+    assert at.get("image")[0].value[0] != first.value[0]
+    at.toggle(key="gen_trunc_on").set_value(True).run()
+    assert not at.exception
+    at.segmented_control(key="gen_tab").set_value("Interpolate").run()
+    assert not at.exception and "seed 1 → seed 2" in at.get("image")[0].captions[0]
+    at.segmented_control(key="gen_tab").set_value("Walk").run()
+    assert not at.exception and "coordinate 0" in at.get("image")[0].captions[0]
+    at.segmented_control(key="gen_tab").set_value("Invert your image").run()
+    assert not at.exception and "discriminator" in at.info[0].value
+
+
+def test_a_1024_px_fastgan_shows_a_small_grid_at_256_px(at):
+    _load(at, "huggan/fastgan-tiny")
+    assert not at.error
+    assert at.select_slider(key="gen_n16").value == 4
+    assert "4 samples" in at.get("image")[0].captions[0]
+    assert any("256 px" in c.value for c in at.caption)
+
+
+def test_bad_community_repos_are_messages_and_nothing_runs(at, fake_hub, tmp_path, monkeypatch):
+    marker = tmp_path / "pwned"
+    fake_hub.add("evil/pickle", {"pytorch_model.bin": pickled({"model.0.weight": Payload(marker)})})
+    fake_hub.add("owner/code-only", {"models.py": "import os\n"})
+    fake_hub.add("owner/bert", {"config.json": json.dumps({"model_type": "bert"})})
+    cases = [
+        ("evil/pickle", "nothing in it was executed"),
+        ("owner/code-only", "models.py"),
+        ("owner/bert", "not a gancore checkpoint"),
+        ("owner/missing", "owner/missing"),
+    ]
+    for repo, needle in cases:
+        _load(at, repo)
+        assert at.error and needle in at.error[0].value, (repo, [e.value for e in at.error])
+    assert not marker.exists()
+    monkeypatch.setenv("GANCORE_MAX_PARAMETERS", "10000")  # a small server: 1.6 MB is too much
+    _load(at, "huggan/fastgan-tiny")
+    assert "before downloading" in at.error[0].value and not at.get("image")
