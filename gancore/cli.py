@@ -155,6 +155,20 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("repo_id", metavar="OWNER/NAME")
     s.add_argument("--private", action="store_true")
     s.set_defaults(func=cmd_push)
+
+    s = sub.add_parser("link", help="print a link that opens the app on a preset and settings")
+    s.add_argument("preset", help="a preset name (see `presets`)")
+    s.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="overrides",
+        help="a changed value, as for train (repeatable); also view.layers=real,fake",
+    )
+    s.add_argument("--page", help="lab-1d, lab-2d or images (default: the preset's own)")
+    s.add_argument("--base", default=None, help="the app's address (default http://localhost:8501)")
+    s.set_defaults(func=cmd_link)
     return p
 
 
@@ -382,6 +396,33 @@ def cmd_push(args, argv) -> int:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+def cmd_link(args, argv) -> int:
+    from gancore import links
+
+    if not links.is_image_preset(args.preset) and args.preset not in links.list_presets():
+        raise UserError(f"no preset named {args.preset!r}; see `python -m gancore presets`.")
+    page = args.page or links.page_for(links.resolve(args.preset))
+    query = {"preset": args.preset}
+    for item in args.overrides:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"--set {item!r} must look like section.key=value")
+        query[key.strip()] = value
+    try:
+        link = links.read_link(query, page=page)
+    except ValueError as err:  # LinkError names the key; a bad --page says which pages exist
+        raise UsageError(str(err)) from None
+    current = link.resolved()
+    print(
+        links.link_url(
+            links.link_query(link.preset, current, view=link.view),
+            page=page,
+            base=args.base or links.DEFAULT_BASE,
+        )
+    )
+    return 0
 
 
 def _check_overrides(preset, overrides: list[str], seed: int | None) -> None:

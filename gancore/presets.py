@@ -192,15 +192,19 @@ def _parse_bool(text: str) -> bool:
 def _parse_typed(text: str, hint: Any) -> Any:
     if hint is bool:
         return _parse_bool(text)
-    if hint is int:
-        return int(text)
-    if hint is float:
-        return float(text)
+    try:
+        if hint is int:
+            return int(text)
+        if hint is float:
+            return float(text)
+        if typing.get_origin(hint) is tuple:
+            parts = json.loads(text) if text.strip().startswith("[") else text.split(",")
+            return tuple(float(p) for p in parts)
+    except (ValueError, TypeError):
+        kind = {int: "an integer", float: "a number"}.get(hint, "numbers like 0.5,0.999")
+        raise ValueError(f"expected {kind}, got {text!r}") from None
     if hint is str:
         return text
-    if typing.get_origin(hint) is tuple:
-        parts = json.loads(text) if text.strip().startswith("[") else text.split(",")
-        return tuple(float(p) for p in parts)
     raise ValueError(f"cannot parse a value of type {hint}")
 
 
@@ -224,12 +228,21 @@ def apply_overrides(
 
     Sections are `model`, `train` (dataclass fields, values parsed by the field's type; betas
     as "0.5,0.999") and `data` (`name` or the dataset's parameters, values parsed as JSON,
-    else kept as text; keys in `text_keys`, such as paths, always stay text). The defaults are
+    else kept as text; keys in `text_keys`, such as paths, always stay text). A `data.name`
+    that names another dataset is applied first and starts it from its own defaults. The defaults are
     the toy ones; image presets pass their own `sections`, `validate` and `data_keys`.
     """
     sections = _SECTIONS if sections is None else sections
     validate = validate_preset if validate is None else validate
     out = copy.deepcopy(preset)
+    # Another dataset starts from its own defaults: data.name goes first and, when it names
+    # another dataset, drops the old one's parameters (later data.* keys set the new one's).
+    names = [o for o in overrides if o.partition("=")[0].strip() == "data.name"]
+    if names and isinstance(out.get("data"), dict):
+        new_name = names[-1].partition("=")[2]
+        if str(out["data"].get("name")) != new_name:
+            out["data"] = {"name": out["data"].get("name")}
+        overrides = names + [o for o in overrides if o not in names]
     for item in overrides:
         key, sep, text = item.partition("=")
         section, dot, field = key.strip().partition(".")
@@ -259,7 +272,7 @@ def apply_overrides(
             raise ValueError(
                 f"override {item!r}: unknown section {section!r}; use data, model or train"
             )
-        out[section][field] = value
+        out[section][field] = list(value) if isinstance(value, tuple) else value  # as JSON
     validate(out)
     return out
 
@@ -290,6 +303,11 @@ def validate_preset(preset: dict[str, Any]) -> None:
         raise ValueError(
             f"dataset {name!r} is {TOY_DATASETS[name].dim}D but model.data_dim is {model.data_dim}"
         )
+    if name != "points":  # cheap: the parameters' own checks (std > 0, finite numbers)
+        try:
+            get_toy(name, **data)
+        except TypeError as err:
+            raise ValueError(f"data for {name!r}: {err}") from None
 
 
 def resolve_preset(

@@ -34,6 +34,7 @@ from gancore.toy import toy_names
 from gancore.train import OPTIMIZERS
 from gancore.user_data import parse_points_csv, rescale_points
 from pages import _hosted as hosted
+from pages import _links as links_ui
 from pages._live_chart import live_chart, reusing
 
 # The labs' pacing: at most one refresh in flight per page, and no sooner than PACE_SECONDS
@@ -134,37 +135,53 @@ def call(fn: Callable[[], Any]) -> Any:
 
 
 def setup_ui(key: str, dim: int, default_preset: str) -> Lab:
-    """Preset, dataset and seed pickers; rebuilding the lab when any of them changes."""
+    """Preset, dataset and seed pickers, set from the page's link if it has one; rebuilding
+    the lab when any of them (or the link) changes."""
+    page = f"lab-{dim}d"
     presets = presets_for(dim)
     names = list(presets)
+
+    def from_link(link: links_ui.Link, resolved: dict[str, Any]) -> None:
+        st.session_state[f"{key}_preset"] = link.preset
+        st.session_state[f"{key}_seed"] = resolved["train"]["seed"]
+        st.session_state[f"{key}_dataset_{link.preset}"] = resolved["data"]["name"]
+        if dim == 2:
+            layers = link.view.get("view.layers", ",".join(lplots.LAYERS_2D))
+            st.session_state[f"{key}_layers"] = [v for v in layers.split(",") if v]
+
+    link = links_ui.opened(key, page, from_link)
+    st.session_state.setdefault(f"{key}_preset", default_preset)
     c1, c2, c3 = st.columns([3, 2, 1])
     preset_name = c1.selectbox(
         "preset",
         names,
-        index=names.index(default_preset),
         key=f"{key}_preset",
         help="A preset is a tuned good default: press Train and it converges.",
         format_func=lambda n: f"{n} — {presets[n]}",
     )
     datasets = [n for n in toy_names(dim) if n != "points"] + (["points"] if dim == 2 else [])
+    st.session_state.setdefault(
+        f"{key}_dataset_{preset_name}", resolve_preset(preset_name)["data"]["name"]
+    )
     dataset = c2.selectbox(
         "data",
         datasets,
-        index=datasets.index(resolve_preset(preset_name)["data"]["name"]),
         key=f"{key}_dataset_{preset_name}",
         format_func=lambda n: "your points (draw or upload)" if n == "points" else n,
     )
-    seed = c3.number_input("seed", 0, 2**31 - 1, 0, 1, key=f"{key}_seed")
-    wanted = resolve_preset(preset_name, seed=int(seed))
+    st.session_state.setdefault(f"{key}_seed", 0)
+    seed = c3.number_input("seed", 0, 2**31 - 1, step=1, key=f"{key}_seed")
+    overrides = [] if dataset == "points" else [f"data.name={dataset}"]
+    overrides += links_ui.fixed_overrides(link, preset_name, dataset)
+    wanted = resolve_preset(preset_name, seed=int(seed), overrides=overrides)
     if dataset == "points":
         points = points_ui(key)
         if points is None:
             st.stop()
         wanted["data"] = {"name": "points", "points": points.tolist()}
-    elif dataset != wanted["data"]["name"]:
-        wanted["data"] = {"name": dataset}
     lab = st.session_state.get(key)
-    if lab is None or _identity(lab.name, lab.preset) != _identity(preset_name, wanted):
+    relink = links_ui.relink(key)
+    if lab is None or relink or _identity(lab.name, lab.preset) != _identity(preset_name, wanted):
         try:
             lab = new_lab(wanted, preset_name)
         except LiveError as err:  # no worker could take it (the server is overloaded)
@@ -172,6 +189,21 @@ def setup_ui(key: str, dim: int, default_preset: str) -> Lab:
             st.stop()
         replace_lab(key, lab)
     return lab
+
+
+def share_ui(key: str, lab: Lab, *, view: dict[str, str] | None = None) -> None:
+    """The page's setting in its URL, and a link to copy (see pages/_links.py)."""
+    page = f"lab-{lab.preset['model']['data_dim']}d"
+    current = {**lab.preset, "train": {**lab.preset["train"], **lab.config}}
+    drawn = lab.preset["data"]["name"] == "points"
+    links_ui.share_ui(
+        key,
+        page,
+        lab.name,
+        current,
+        view=view,
+        unlinkable="Your own points are not part of a link." if drawn else None,
+    )
 
 
 def _identity(name: str, preset: dict[str, Any]) -> tuple:
@@ -461,11 +493,13 @@ def hyperparameters_ui(key: str, lab: Lab) -> None:
             format_func=LOSS_LABELS.get,
             key=f"{key}_loss",
         )
-        d_steps = c[1].number_input("k: D steps per round", 1, 20, cfg["d_steps"], key=f"{key}_k")
-        g_steps = c[2].number_input("G steps per round", 1, 20, cfg["g_steps"], key=f"{key}_gsteps")
+        d_steps = c[1].number_input("k: D steps per round", 1, 100, cfg["d_steps"], key=f"{key}_k")
+        g_steps = c[2].number_input(
+            "G steps per round", 1, 100, cfg["g_steps"], key=f"{key}_gsteps"
+        )
         batch = c[3].select_slider(
             "batch size",
-            [16, 32, 64, 128, 256, 512, 1024],
+            sorted({16, 32, 64, 128, 256, 512, 1024, cfg["batch_size"]}),
             value=cfg["batch_size"],
             key=f"{key}_batch",
         )
@@ -481,35 +515,49 @@ def hyperparameters_ui(key: str, lab: Lab) -> None:
                 index=opts.index(cfg[f"optimizer_{net}"]),
                 key=f"{key}_opt_{net}",
             )
+            lr = float(cfg[f"lr_{net}"])
             changes[f"lr_{net}"] = c[1].number_input(
                 f"{label} learning rate",
-                min_value=1e-6,
-                max_value=1.0,
-                value=float(cfg[f"lr_{net}"]),
+                min_value=min(1e-6, lr),
+                max_value=max(1.0, lr),
+                value=lr,
                 format="%.6f",
                 step=1e-4,
                 key=f"{key}_lr_{net}",
             )
             b1, b2 = cfg[f"betas_{net}"]
-            beta1 = c[2].slider(f"{label} β1", 0.0, 0.99, float(b1), 0.01, key=f"{key}_b1_{net}")
+            b1, b2 = float(b1), float(b2)
+            beta1 = c[2].slider(f"{label} β1", 0.0, max(0.99, b1), b1, 0.01, key=f"{key}_b1_{net}")
             beta2 = c[3].slider(
-                f"{label} β2", 0.9, 0.9999, float(b2), 0.0001, format="%.4f", key=f"{key}_b2_{net}"
+                f"{label} β2",
+                min(0.9, b2),
+                0.9999,
+                b2,
+                0.0001,
+                format="%.4f",
+                key=f"{key}_b2_{net}",
             )
             changes[f"betas_{net}"] = [beta1, beta2]
         c = st.columns(3)
         if LOSSES[loss].needs_clipping:
+            clip = float(cfg["clip_value"])
             changes["clip_value"] = c[0].number_input(
                 "WGAN clip c",
-                0.001,
-                1.0,
-                float(cfg["clip_value"]),
+                min(0.001, clip),
+                max(1.0, clip),
+                clip,
                 0.005,
                 format="%.3f",
                 key=f"{key}_clip",
             )
         if LOSSES[loss].needs_gp:
             changes["gp_lambda"] = c[1].number_input(
-                "gradient penalty λ", 0.0, 100.0, float(cfg["gp_lambda"]), 0.1, key=f"{key}_gp"
+                "gradient penalty λ",
+                0.0,
+                max(100.0, float(cfg["gp_lambda"])),
+                float(cfg["gp_lambda"]),
+                0.1,
+                key=f"{key}_gp",
             )
         current = {k: cfg[k] for k in changes}
         current["betas_g"], current["betas_d"] = list(cfg["betas_g"]), list(cfg["betas_d"])

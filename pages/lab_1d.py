@@ -13,6 +13,7 @@ from pages._lab import (
     live_loop,
     live_picture,
     setup_ui,
+    share_ui,
     speed_ui,
     status_line,
     transport_ui,
@@ -34,6 +35,7 @@ st.markdown(
 lab = setup_ui(KEY, 1, "1d-classic")
 transport_ui(KEY, lab, extra=lambda lab: speed_ui(KEY, lab))
 hyperparameters_ui(KEY, lab)
+share_ui(KEY, lab)
 
 
 def _draw(lab: Lab, view: dict | None) -> None:

@@ -12,6 +12,7 @@ from pages._lab import (
     live_loop,
     live_picture,
     setup_ui,
+    share_ui,
     speed_ui,
     status_line,
     transport_ui,
@@ -30,14 +31,11 @@ st.markdown(
 
 lab = setup_ui(KEY, 2, "ring8")
 transport_ui(KEY, lab, extra=lambda lab: speed_ui(KEY, lab))
-layers = st.pills(
-    "layers",
-    lplots.LAYERS_2D,
-    selection_mode="multi",
-    default=list(lplots.LAYERS_2D),
-    key=f"{KEY}_layers",
-)
+st.session_state.setdefault(f"{KEY}_layers", list(lplots.LAYERS_2D))
+layers = st.pills("layers", lplots.LAYERS_2D, selection_mode="multi", key=f"{KEY}_layers")
 hyperparameters_ui(KEY, lab)
+shown = ",".join(layers or ())
+share_ui(KEY, lab, view={} if shown == ",".join(lplots.LAYERS_2D) else {"view.layers": shown})
 
 
 def _draw(lab: Lab, view: dict | None) -> None:

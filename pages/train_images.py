@@ -25,6 +25,7 @@ from gancore.models.dcgan import DCGANConfig
 from gancore.plots import base_layout
 from gancore.plots import lab as lplots
 from pages import _hosted as hosted
+from pages import _links as links_ui
 from pages._lab import (
     Lab,
     call,
@@ -67,12 +68,23 @@ DATA_CHOICES = {
 }
 CHANNELS = {"mnist": 1, "fashion-mnist": 1, "cifar10": 3, "folder": 3}
 SIZES = (28, 32, 64)
+# what this page's pickers hold (the rest of a link is applied on top of them)
+LINK_WIDGET_KEYS = ("train.seed", "data.name", "model.image_size")
 
 
 def setup() -> Lab | None:
-    """Preset, data, image size and seed; rebuilds the run when any of them changes."""
+    """Preset, data, image size and seed, set from the page's link if it has one; rebuilds
+    the run when any of them (or the link) changes."""
     presets = _image_presets()
     names = list(presets)
+
+    def from_link(link: links_ui.Link, resolved: dict[str, Any]) -> None:
+        st.session_state[f"{KEY}_preset"] = link.preset
+        st.session_state[f"{KEY}_seed"] = resolved["train"]["seed"]
+        st.session_state[f"{KEY}_data_{link.preset}"] = resolved["data"]["name"]
+        st.session_state[f"{KEY}_size_{link.preset}"] = resolved["model"]["image_size"]
+
+    link = links_ui.opened(KEY, "images", from_link)
     c1, c2 = st.columns([4, 1])
     name = c1.selectbox(
         "preset",
@@ -81,32 +93,36 @@ def setup() -> Lab | None:
         format_func=lambda n: f"{n} — {presets[n]}",
         help="Tuned defaults; the 28 px ones train on a CPU, 32/64 px ones want a GPU.",
     )
-    seed = c2.number_input("seed", 0, 2**31 - 1, 0, 1, key=f"{KEY}_seed")
+    st.session_state.setdefault(f"{KEY}_seed", 0)
+    seed = c2.number_input("seed", 0, 2**31 - 1, step=1, key=f"{KEY}_seed")
     wanted = resolve_image_preset(name, seed=int(seed))
     c1, c2 = st.columns([3, 1])
     data_names = list(DATA_CHOICES)
+    st.session_state.setdefault(f"{KEY}_data_{name}", wanted["data"]["name"])
     data = c1.selectbox(
         "data",
         data_names,
-        index=data_names.index(wanted["data"]["name"]),
         key=f"{KEY}_data_{name}",
         format_func=DATA_CHOICES.get,
         help="Any data with any size: images are resized and converted to the model's channels.",
     )
     size_default = wanted["model"]["image_size"]
-    sizes = sorted({*SIZES, size_default})
-    size = c2.selectbox(
-        "image size (px)", sizes, index=sizes.index(size_default), key=f"{KEY}_size_{name}"
-    )
+    st.session_state.setdefault(f"{KEY}_size_{name}", size_default)
+    sizes = sorted({*SIZES, size_default, st.session_state[f"{KEY}_size_{name}"]})
+    size = c2.selectbox("image size (px)", sizes, key=f"{KEY}_size_{name}")
+    fixed = links_ui.fixed_overrides(link, name, data, widget_keys=LINK_WIDGET_KEYS)
     try:
         wanted = _with_data_and_size(wanted, data, int(size))
+        if wanted is not None and fixed:
+            wanted = resolve_image_preset(wanted, overrides=fixed)
     except (DatasetUnavailableError, ValueError) as err:
         st.error(f"That data cannot be used: {err}.")
         return None
     if wanted is None:
         return None
     lab: Lab | None = st.session_state.get(KEY)
-    if lab is None or _identity(lab.name, lab.preset) != _identity(name, wanted):
+    relink = links_ui.relink(KEY)
+    if lab is None or relink or _identity(lab.name, lab.preset) != _identity(name, wanted):
         try:
             check_limits(wanted)
             lab = new_image_lab(wanted, name)
@@ -116,6 +132,19 @@ def setup() -> Lab | None:
             st.error(f"{name} cannot be trained here: {reason}.")
             return None
     return lab
+
+
+def share(lab: Lab) -> None:
+    """The page's setting in its URL, and a link to copy (see pages/_links.py)."""
+    current = {**lab.preset, "train": {**lab.preset["train"], **lab.config}}
+    upload = lab.preset["data"]["name"] == "folder"
+    links_ui.share_ui(
+        KEY,
+        "images",
+        lab.name,
+        current,
+        unlinkable="Your uploaded images are not part of a link." if upload else None,
+    )
 
 
 def _identity(name: str, preset: dict[str, Any]) -> tuple:
@@ -384,6 +413,7 @@ transport_ui(
     stop_at=lambda lab: lab.extra["target"],
 )
 hyperparameters_ui(KEY, lab)
+share(lab)
 live_loop(KEY, lab, draw, lambda lab: lab.handle.view())
 label_check(lab)
 export(lab)

@@ -81,7 +81,7 @@ def test_overrides_apply_and_parse_types():
             "data.std=0.05",
         ],
     )
-    assert p["train"]["lr_g"] == 0.001 and p["train"]["betas_d"] == (0.0, 0.9)
+    assert p["train"]["lr_g"] == 0.001 and p["train"]["betas_d"] == [0.0, 0.9]  # as in JSON
     assert p["train"]["loss"] == "hinge" and p["model"]["g_width"] == 96
     assert p["model"]["spectral_norm"] is False and p["data"]["std"] == 0.05
     assert PRESETS["ring8"]["model"]["g_width"] != 96  # the registry is untouched
