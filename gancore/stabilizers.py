@@ -226,9 +226,9 @@ def check_same_structure(old: Any, new: Any, who: str) -> None:
     for name in STRUCTURAL:
         if getattr(old, name) != getattr(new, name):
             raise ValueError(
-                f"{name} shapes the discriminator: {who} has {name}={getattr(new, name)!r} but "
-                f"this trainer's D was built with {name}={getattr(old, name)!r}; set it in the "
-                "preset and start a new run (reset)"
+                f"{name} shapes the discriminator: it was built with {name}="
+                f"{getattr(old, name)!r}, but {who} has {name}={getattr(new, name)!r}; set it in "
+                "the preset and start a new run (a reset)"
             )
 
 

@@ -477,7 +477,7 @@ class Trainer:
                 f"the seed is fixed for a run (is {self.config.seed}), got {changes['seed']!r}"
             )
         old, new = self.config, replace(self.config, **changes)  # replace() re-validates
-        stabilizers.check_same_structure(old, new, "a running trainer")
+        stabilizers.check_same_structure(old, new, "the edit")
         self.config = new
         self.stab.configure()
         self._configure_optimizers(old)
