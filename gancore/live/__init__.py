@@ -2,6 +2,7 @@
 
 - :mod:`gancore.live.runs`: what a worker holds for one run (trainer, views, exports).
 - :mod:`gancore.live.worker`: a worker process's loop (requests, fair CPU shares, leases).
+- :mod:`gancore.live.ab`: a run's B, forked from it and trained in lockstep (what-if runs).
 - :mod:`gancore.live.pool`: the server's side: the pool of workers and :class:`LiveHandle`.
 """
 

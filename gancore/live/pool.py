@@ -290,7 +290,8 @@ class WorkerPool:
                 if attempt == 2:
                     raise
                 notice = self._reopen(sid, resume=False)
-        self._note_status(sid, value)
+        if kwargs.get("which", "a") == "a":
+            self._note_status(sid, value)
         if notice and isinstance(value, dict):
             value["pool_notice"] = notice
         return value
@@ -376,7 +377,10 @@ class LiveHandle:
                 self.notice = value.pop("pool_notice")
             status = value.get("status", value)
             if isinstance(status, dict) and "step" in status and "running" in status:
-                self.status = status
+                if kwargs.get("which", "a") == "a":
+                    self.status = status
+                else:  # a reply about B (gancore.live.ab) updates what the handle says of B
+                    self.status = {**self.status, "b": status}
         return value
 
     @property
@@ -406,34 +410,50 @@ class LiveHandle:
         """At most ``rate`` rounds a second while running (None: as fast as it goes)."""
         return self._call("speed", rate=rate)
 
-    def configure(self, **changes) -> dict[str, Any]:
+    # ``which="b"``: the same on the run's B while there is one (gancore.live.ab)
+
+    def configure(self, which: str = "a", **changes) -> dict[str, Any]:
         """Live hyperparameter edits (ValueError naming a bad value)."""
-        return self._call("configure", changes=changes)
+        return self._call("configure", changes=changes, which=which)
 
-    def reset(self) -> dict[str, Any]:
-        return self._call("reset", timeout=OPEN_TIMEOUT)
+    def reset(self, which: str = "a") -> dict[str, Any]:
+        return self._call("reset", which=which, timeout=OPEN_TIMEOUT)
 
-    def export_zip(self) -> bytes:
-        return self._call("export_zip", timeout=600.0)
+    def export_zip(self, which: str = "a") -> bytes:
+        return self._call("export_zip", which=which, timeout=600.0)
 
-    def gif(self) -> bytes:
-        return self._call("gif", timeout=600.0)
+    def gif(self, which: str = "a") -> bytes:
+        return self._call("gif", which=which, timeout=600.0)
 
     def label_scores(self) -> dict[str, Any]:
         return self._call("label_scores")
 
-    def samples(self) -> Any:
-        return self._call("samples")
+    def samples(self, which: str = "a") -> Any:
+        return self._call("samples", which=which)
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self, which: str = "a") -> dict[str, Any]:
         """Facts about the run (its data, model shape, frames kept, quality estimates)."""
-        return self._call("describe")
+        return self._call("describe", which=which)
 
-    def weights(self) -> dict[str, dict[str, Any]]:
-        return self._call("weights")
+    def weights(self, which: str = "a") -> dict[str, dict[str, Any]]:
+        return self._call("weights", which=which)
 
     def quality(self) -> dict[str, float] | None:
         return self._call("quality", timeout=600.0)
+
+    def fork(self, *, fresh: bool = False, **changes) -> dict[str, Any]:
+        """A / B: B a copy of this run now (weights, optimizer state, noise), or A and B
+        afresh from the seed (``fresh``), with B's ``changes``. See gancore.live.ab."""
+        return self._call("fork", fresh=fresh, changes=changes, timeout=OPEN_TIMEOUT)
+
+    def unfork(self, keep: str = "a") -> dict[str, Any]:
+        """End an A / B comparison, keeping run ``keep`` ('a' or 'b') as this handle's run."""
+        return self._call("unfork", keep=keep)
+
+    @property
+    def b(self) -> dict[str, Any] | None:
+        """B's status while there is a B (from the latest reply), else None."""
+        return self.status.get("b")
 
     def close(self) -> None:
         self.pool.close(self.sid)

@@ -24,6 +24,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from gancore.live import ab
+
 SLICE_SECONDS = 0.025  # one turn of a toy session at most; an image round may take longer
 # Every running session gets a turn within this long, so each refresh of its page shows
 # progress: with 16 runs on a worker, 25 ms turns came round every ~0.7 s, and half of the
@@ -46,6 +48,7 @@ class Settings:
 class Session:
     run: Any
     threads: int
+    twin: Any = None  # B of an A / B comparison (gancore.live.ab): trains in lockstep with A
     cpu: float = 0.0  # CPU seconds spent on this session (training and views)
     seen: float = field(default_factory=time.monotonic)
     saved_step: int = -1
@@ -74,10 +77,17 @@ class Worker:
         if session is None:
             raise LookupError(f"no live run {sid!r} in this worker")
         session.seen = time.monotonic()
-        run = session.run
+        which = kwargs.pop("which", "a")
+        run = ab.pick(session, which)
         t0 = time.thread_time()
         try:
-            return self._run_command(session, run, command, kwargs)
+            if command in ab.COMMANDS:
+                value = ab.command(session, command, kwargs)
+            else:
+                value = self._run_command(session, run, command, kwargs)
+                if which == "a":
+                    value = ab.also_b(session, command, value, kwargs)
+            return value
         finally:
             session.cpu += time.thread_time() - t0
 
@@ -120,7 +130,11 @@ class Worker:
             return run.status()
         if command == "reset":
             fresh = type(run)(run.preset, run.name)
-            session.run = fresh
+            fresh.max_rate = run.max_rate
+            if run is session.twin:
+                session.twin = fresh
+            else:
+                session.run = fresh
             return fresh.status()
         if command in ("export_zip", "gif", "label_scores", "samples", "weights", "describe"):
             return getattr(run, command)()
@@ -200,6 +214,8 @@ class Worker:
                 continue
             if s.run.running and now - s.seen > self.settings.lease:
                 s.run.running = False
+                if s.twin is not None:
+                    s.twin.running = False
                 s.run.notice = (
                     f"Paused: nobody watched this run for {self.settings.lease:.0f} s (the tab "
                     "was closed or hidden). Press Resume to go on."
@@ -237,7 +253,10 @@ class Worker:
         t0 = time.thread_time()
         try:
             turn = max(MIN_SLICE_SECONDS, min(SLICE_SECONDS, ROTATION_SECONDS / len(due)))
-            done = s.run.advance(seconds=turn, steps=allowed)
+            if s.twin is None:
+                done = s.run.advance(seconds=turn, steps=allowed)
+            else:
+                done = ab.advance_pair(s.run, s.twin, seconds=turn, steps=allowed)
             if allowed is not None:
                 s.run._credit -= done
         except Exception as err:  # noqa: BLE001 - one broken run must not stop the others
