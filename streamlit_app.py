@@ -93,6 +93,12 @@ def main() -> None:
                 icon=":material/show_chart:",
                 url_path="losses",
             ),
+            st.Page(
+                "pages/theory_dynamics.py",
+                title="Training dynamics",
+                icon=":material/cyclone:",
+                url_path="dynamics",
+            ),
         ],
         "Train": [
             st.Page(

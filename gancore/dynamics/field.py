@@ -251,7 +251,8 @@ def streamlines(
     """Curves that follow the field from a seeds × seeds grid of points, (seeds², length, 2).
 
     Each curve takes `length` midpoint steps of a fixed arc length (1/40 of the view) along the
-    normalised field, all curves at once; a curve stops (repeats its point) where v = 0.
+    normalised field, all curves at once. A curve stops (repeats its point) where v = 0 or where
+    the field turns back on it (a line of equilibria, such as least squares' ψ = 0).
     """
     g = game(loss, reg=reg, gamma=gamma, noise=noise)
     lo, hi = _limits(limits)
@@ -270,11 +271,14 @@ def streamlines(
         scale = np.divide(ds, norm, out=np.zeros_like(norm), where=norm > 1e-12)
         return u * scale, v * scale
 
+    alive, prev_u, prev_v = np.ones(th.size, bool), np.zeros(th.size), np.zeros(th.size)
     for k in range(length):
         out[:, k, 0], out[:, k, 1] = th, ps
         u, v = unit(th, ps)
         u, v = unit(th + 0.5 * u, ps + 0.5 * v)
-        th, ps = th + u, ps + v
+        alive &= (u * prev_u + v * prev_v >= 0) & ((u != 0) | (v != 0))
+        u, v = np.where(alive, u, 0.0), np.where(alive, v, 0.0)
+        th, ps, prev_u, prev_v = th + u, ps + v, u, v
     return out
 
 
