@@ -364,3 +364,13 @@ def test_both_spellings_of_a_loss_name():
     a = dyn.simulate("non-saturating", steps=10)
     np.testing.assert_array_equal(a, dyn.simulate("non_saturating", steps=10))
     assert dyn.game("WGAN-GP").loss == "wgan_gp"
+
+
+@pytest.mark.parametrize("loss", dyn.LOSSES)
+def test_noisy_field_is_the_same_at_one_point_and_on_a_grid(loss):
+    # simulate takes plain floats (a faster path); figures take arrays: they must agree.
+    th, ps, u, v = dyn.vector_field(loss, reg="instance_noise", noise=0.7, n=7)  # ψ = 0 included
+    g = dyn.game(loss, reg="instance_noise", noise=0.7)
+    for i, j in itertools.product(range(7), range(7)):
+        got = dyn.field(g, float(th[i, j]), float(ps[i, j]))
+        assert got == pytest.approx((u[i, j], v[i, j]), abs=1e-12)

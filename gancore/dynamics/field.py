@@ -119,32 +119,53 @@ def _below(m, s: float, c):
     return m * _cdf(a) - s * _phi(a)
 
 
+def _hinge_noisy_float(theta: float, psi: float, s: float) -> tuple[float, float]:
+    """`_noisy`'s hinge field at one point, in plain floats (the fast path of `simulate`)."""
+    if psi == 0:
+        return -psi, theta
+    c = 1.0 / psi
+    a = (c - theta) / s
+    below = theta * 0.5 * (1.0 + math.erf(a / math.sqrt(2))) - s * _phi1(a)
+    fake = below if psi > 0 else theta - below
+    real = s * _phi1(abs(c) / s) * (1.0 if psi > 0 else -1.0)
+    return -psi, fake - real
+
+
+def _phi1(a: float) -> float:
+    return math.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)
+
+
 def _noisy(g: Game, theta, psi):
     """The field's expectation over instance noise: real ε and fake θ + ε, ε ~ N(0, σ²)."""
     s = g.noise
+    if g.loss in ("wgan", "wgan_gp"):  # linear in the samples: the noise averages out exactly
+        return _plain(g, theta, psi)
+    if g.loss == "least_squares":
+        # L_D = ½E(ψε + 1)² + ½ψ²E[Y²] and L_G = ½E(ψY + 1)²: v_θ is unchanged.
+        return -psi * (1.0 + psi * theta), -psi * (theta * theta + 2 * s * s)
+    scalar = not isinstance(theta, np.ndarray) and not isinstance(psi, np.ndarray)
+    if g.loss == "hinge" and scalar:
+        return _hinge_noisy_float(float(theta), float(psi), s)
     t, p = np.asarray(theta, float), np.asarray(psi, float)
-    if g.loss in ("minimax", "non_saturating"):
-        # v_θ = −ψ E[g(ψY)], v_ψ = E[f'(ψY)Y] − E[f'(−ψε)ε], Y = θ + ε (quadrature over ε).
-        y = t[..., None] + s * _Z
-        e = np.broadcast_to(s * _Z, y.shape)
-        pp = p[..., None]
-        g_slope = _sigmoid(-pp * y) if g.loss == "minimax" else _sigmoid(pp * y)
-        vt = -p * (g_slope @ _W)
-        vp = (_sigmoid(-pp * y) * y) @ _W - (_sigmoid(pp * e) * e) @ _W
-    elif g.loss == "hinge":
+    if g.loss == "hinge":
         # v_ψ = E[Y·1{ψY < 1}] − E[ε·1{ψε > −1}] in closed form (Gaussian partial moments).
         with np.errstate(divide="ignore"):
             c = np.where(p != 0, 1.0 / np.where(p != 0, p, 1.0), np.inf)
         pos = p >= 0
         fake = np.where(pos, _below(t, s, c), t - _below(t, s, c))
         real = s * _phi(np.abs(c) / s) * np.where(pos, 1.0, -1.0)
-        vt, vp = -p + 0.0 * t, fake - real
-    elif g.loss == "least_squares":
-        # L_D = ½E(ψε + 1)² + ½ψ²E[Y²] and L_G = ½E(ψY + 1)²: v_θ is unchanged.
-        vt, vp = -p * (1.0 + p * t), -p * (t * t + 2 * s * s)
-    else:  # wgan, wgan_gp: linear in the samples, so the noise averages out exactly
-        return _plain(g, theta, psi)
-    if np.ndim(vt) == 0:
+        return -p + 0.0 * t, fake - real
+    # minimax, non_saturating: v_θ = −ψE[g(ψY)], v_ψ = E[f'(ψY)Y] − E[f'(−ψε)ε] with Y = θ + ε,
+    # by quadrature over ε. With σ(±x) = (1 ± tanh(x/2))/2, E[Y] = θ and E[ε] = 0 (the nodes
+    # are symmetric), v_ψ = ½(θ − E[tanh(ψY/2)Y] − E[tanh(ψε/2)ε]).
+    z = s * _Z
+    y = t[..., None] + z
+    half = 0.5 * p[..., None]
+    ty, te = np.tanh(half * y), np.tanh(half * z)
+    m = ty @ _W
+    vt = -0.5 * p * ((1.0 - m) if g.loss == "minimax" else (1.0 + m))
+    vp = 0.5 * (t - (ty * y) @ _W - (te * z) @ _W)
+    if scalar:
         return float(vt), float(vp)
     return vt, vp
 
