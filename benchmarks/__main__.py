@@ -25,6 +25,7 @@ BENCHMARKS = [
     "server_load",
     "memory",
     "speed_work",
+    "dynamics_render",
 ]
 
 HEADER = """# Benchmarks
