@@ -164,6 +164,31 @@ class FCANet(nn.Module):
         return self.net((x * self.dct_weights).sum(dim=(2, 3), keepdim=True))
 
 
+class PixelShuffleUpsample(nn.Module):  # lucidrains' current upsample
+    def __init__(self, dim):
+        super().__init__()
+        self.net = nn.Sequential(nn.Conv2d(dim, dim * 4, 1), nn.SiLU(), nn.PixelShuffle(2))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def Conv2dSame(dim_in, dim_out, kernel_size):  # noqa: N802
+    lo = kernel_size // 2
+    hi = lo - 1 if kernel_size % 2 == 0 else lo
+    return nn.Sequential(nn.ZeroPad2d((lo, hi, lo, hi)), nn.Conv2d(dim_in, dim_out, kernel_size))
+
+
+class Noise(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        b, _, h, w = x.shape
+        return x + self.weight * torch.randn(b, 1, h, w)
+
+
 class LightweightGenerator(nn.Module):
     def __init__(
         self,
@@ -176,6 +201,8 @@ class LightweightGenerator(nn.Module):
         greyscale=False,
         attn_res_layers=(),
         freq_chan_attn=False,
+        modern=False,
+        antialias=False,
     ):
         super().__init__()
         resolution = math.log2(image_size)
@@ -210,6 +237,15 @@ class LightweightGenerator(nn.Module):
             layer = nn.ModuleList(
                 [
                     nn.Sequential(
+                        PixelShuffleUpsample(chan_in),
+                        Fuzziness() if antialias else nn.Identity(),
+                        Conv2dSame(chan_in, chan_out * 2, 4),
+                        Noise(),
+                        nn.BatchNorm2d(chan_out * 2),
+                        nn.GLU(dim=1),
+                    )
+                    if modern
+                    else nn.Sequential(
                         nn.Upsample(scale_factor=2),
                         Fuzziness(),
                         nn.Conv2d(chan_in, chan_out * 2, 3, padding=1),
@@ -240,7 +276,9 @@ class LightweightGenerator(nn.Module):
 
 
 class LightweightGAN(nn.Module):
-    """G, D (a stand-in: only its keys matter here), D_aug sharing D, GE the EMA copy."""
+    """G, D (a stand-in: only its keys matter here), D_aug sharing D, GE the EMA copy.
+    ``modern=True``: lucidrains' current block (pixel-shuffle upsample, blur only with
+    antialias, 4x4 "same" convolution, a noise layer)."""
 
     def __init__(self, **g_kwargs):
         super().__init__()
@@ -376,16 +414,33 @@ class FastGANGenerator(nn.Module):
 
 
 def randomize(module: nn.Module, seed: int) -> nn.Module:
-    """Random weights everywhere, BatchNorm statistics and noise weights included, so
-    every path of the layout shows in the output (spectral-norm u/v: random unit vectors)."""
+    """Random weights everywhere (BatchNorm statistics and noise weights included), scaled so
+    activations stay near 1, so every path of the layout shows in the output; spectral-norm
+    u / v are the weight's top singular vectors (what training's power iteration reaches)."""
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, t in module.state_dict().items():
-            if t.is_floating_point() and not name.endswith(("dct_weights", ".f")):
-                if name.endswith("running_var"):
-                    t.copy_(0.5 + torch.rand(t.shape, generator=g))
-                elif name.endswith(("weight_u", "weight_v")):
-                    t.copy_(F.normalize(torch.randn(t.shape, generator=g), dim=0))
-                else:
-                    t.copy_(torch.randn(t.shape, generator=g) * 0.3)
+            if not t.is_floating_point() or name.endswith(("dct_weights", ".f")):
+                continue
+            if name.endswith("running_var"):
+                t.copy_(0.5 + torch.rand(t.shape, generator=g))
+            elif t.dim() >= 2:
+                fan_in = t[0].numel()
+                t.copy_(torch.randn(t.shape, generator=g) / math.sqrt(fan_in))
+            elif name.endswith("weight") and "norm" not in name and t.numel() > 1:  # BatchNorm
+                t.copy_(1 + 0.2 * torch.randn(t.shape, generator=g))
+            else:
+                t.copy_(0.3 * torch.randn(t.shape, generator=g))
+        for m in module.modules():
+            if hasattr(m, "weight_orig"):
+                w = m.weight_orig
+                mat = (w.transpose(0, 1) if isinstance(m, nn.ConvTranspose2d) else w).reshape(
+                    m.weight_u.shape[0], -1
+                )
+                v = F.normalize(torch.randn(mat.shape[1], generator=g), dim=0)
+                for _ in range(30):
+                    u = F.normalize(mat @ v, dim=0)
+                    v = F.normalize(mat.t() @ u, dim=0)
+                m.weight_u.copy_(u)
+                m.weight_v.copy_(v)
     return module.eval()

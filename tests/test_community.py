@@ -110,6 +110,47 @@ def test_lightweight_gan_samples_the_ema_generator_like_the_reference(hub, refs,
     assert gan.license == ("apache-2.0" if key == "lw" else None)
 
 
+@pytest.mark.parametrize("antialias", [False, True])
+def test_lightweight_gan_current_layout_with_noise_layers(
+    fake_hub, tmp_path, monkeypatch, antialias
+):
+    monkeypatch.setenv("GANCORE_CACHE", str(tmp_path / "cache"))
+    gan_ref = R.randomize(
+        R.LightweightGAN(
+            image_size=128, latent_dim=16, fmap_max=16, modern=True, antialias=antialias
+        ),
+        4,
+    )
+    fake_hub.add(
+        "lucid/lw", {"model.pt": pickled({"GAN": gan_ref.state_dict(), "version": "1.2.3"})}
+    )
+    gan = load_checkpoint("lucid/lw")
+    z = torch.randn(2, 16, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        torch.manual_seed(11)
+        want = gan_ref.GE(z)
+        got = gan.generator.raw(z, torch.Generator().manual_seed(11))
+    torch.testing.assert_close(got, want, atol=TOL, rtol=0)
+    np.testing.assert_array_equal(gan.sample(3, seed=2), gan.sample(3, seed=2))
+
+
+@pytest.mark.parametrize("size", [256, 512])
+def test_fastgan_256_and_512_return_the_raw_outputs(fake_hub, tmp_path, monkeypatch, size):
+    monkeypatch.setenv("GANCORE_CACHE", str(tmp_path / "cache"))
+    ref = R.randomize(R.FastGANGenerator(ngf=8, nz=8, nc=3, im_size=size), 5)
+    fake_hub.add("o/fast", {"pytorch_model.bin": pickled(ref.state_dict())})
+    gan = load_checkpoint("o/fast")
+    z = torch.randn(2, 8, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        torch.manual_seed(1)
+        want = ref(z)
+        got = gan.generator.raw(z, torch.Generator().manual_seed(1))
+    assert gan.config["model"]["image_size"] == size == want[0].shape[-1]
+    for a, b in zip(got, want, strict=True):
+        torch.testing.assert_close(a, b, atol=TOL * max(1.0, float(b.abs().max())), rtol=0)
+    assert np.abs(gan.sample(1, seed=0)).max() <= 1  # gancore's images stay in [-1, 1]
+
+
 def test_fastgan_folds_spectral_norm_and_seeds_its_noise(hub, refs):
     gan = load_checkpoint("huggan/fastgan-tiny")
     assert gan.family == "FastGAN" and gan.config["model"]["image_size"] == 1024

@@ -14,6 +14,7 @@ import math
 import threading
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -42,8 +43,8 @@ class Noise(nn.Module):
 
 
 def glu(x: torch.Tensor) -> torch.Tensor:
-    half = x.shape[1] // 2
-    return x[:, :half] * torch.sigmoid(x[:, half:])
+    """First half of the channels times the sigmoid of the second half."""
+    return F.glu(x, dim=1)
 
 
 class CommunityGenerator(nn.Module):

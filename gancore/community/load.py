@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import torch
 from huggingface_hub import constants
 from torch import nn
 
@@ -154,7 +155,9 @@ def load_community(
             f"{weights.name} does not fit the {fam.name} layout: {_one_line(err, 300)}",
             reason="shape_mismatch",
         ) from None
-    generator.to(device).eval().requires_grad_(False)  # sampled, never trained here
+    # channels_last: oneDNN's convolutions run about twice as fast on CPU in this layout
+    generator.to(device, memory_format=torch.channels_last)
+    generator.eval().requires_grad_(False)  # sampled, never trained here
     size, ch = generator.image_size, generator.channels
     cfg = {
         "format": "community",
