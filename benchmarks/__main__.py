@@ -26,6 +26,7 @@ BENCHMARKS = [
     "memory",
     "speed_work",
     "dynamics_render",
+    "community_speed",
 ]
 
 HEADER = """# Benchmarks
