@@ -127,8 +127,8 @@ def main() -> None:
     )
     rows.append(
         (
-            "instance noise, 3,000 steps (the heaviest setting): move σ",
-            _moves(_page([*noisy, ("slider", "dyn_steps", 3000)]), "slider", "dyn_noise", sigmas),
+            "instance noise, 2,000 steps (the heaviest setting): move σ",
+            _moves(_page([*noisy, ("slider", "dyn_steps", 2000)]), "slider", "dyn_noise", sigmas),
         )
     )
     work = [
@@ -138,8 +138,8 @@ def main() -> None:
             lambda t: _work("minimax", 1000, (t, 1.0), reg="consensus", gamma=1.0),
         ),
         (
-            "instance noise, 3,000 steps",
-            lambda t: _work("minimax", 3000, (t, 1.0), reg="instance_noise", noise=1.0),
+            "instance noise, 2,000 steps",
+            lambda t: _work("minimax", 2000, (t, 1.0), reg="instance_noise", noise=1.0),
         ),
     ]
     work_rows = [(name, [fn(t) for t in thetas]) for name, fn in work]

@@ -129,7 +129,7 @@ def controls() -> dict:
         help="The step size of plain gradient descent, the same for both players.",
     )
     steps = c[1].slider(
-        "steps", 100, 3000, 1000, 100, key="dyn_steps", help="How many updates each path takes."
+        "steps", 100, 2000, 1000, 100, key="dyn_steps", help="How many updates each path takes."
     )
     theta0 = c[2].slider(
         "θ₀ (start of G)", -2.0, 2.0, 1.0, 0.05, key="dyn_theta0", help="Where G's point starts."

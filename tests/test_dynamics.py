@@ -10,7 +10,7 @@ import torch
 
 from gancore import dynamics as dyn
 from gancore import losses as L
-from gancore.dynamics.field import _plain_jacobian
+from gancore.dynamics.field import _g_direction, _plain_jacobian
 
 STANDARD = ("minimax", "non_saturating")
 SMOOTH = ("minimax", "non_saturating", "least_squares")
@@ -374,3 +374,13 @@ def test_noisy_field_is_the_same_at_one_point_and_on_a_grid(loss):
     for i, j in itertools.product(range(7), range(7)):
         got = dyn.field(g, float(th[i, j]), float(ps[i, j]))
         assert got == pytest.approx((u[i, j], v[i, j]), abs=1e-12)
+
+
+@pytest.mark.parametrize("loss", dyn.LOSSES)
+def test_the_g_step_shortcut_is_the_fields_first_component(loss):
+    for reg, kw in (("instance_noise", {"noise": 0.9}), ("consensus", {"gamma": 0.5})):
+        g = dyn.game(loss, reg=reg, **kw)
+        for theta, psi in POINTS:
+            assert _g_direction(g, theta, psi) == pytest.approx(
+                dyn.field(g, theta, psi)[0], abs=1e-14
+            )
