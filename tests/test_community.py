@@ -383,6 +383,16 @@ def test_bad_latents_files_exit_2_with_one_line(hub, tmp_path, capsys, arrays, n
     assert "Traceback" not in err
 
 
+def test_the_cli_reports_bad_repos_in_one_line(hub, refs, tmp_path, capsys):
+    marker = tmp_path / "pwned"
+    hub.add("evil/cli", {"pytorch_model.bin": pickled({"model.0.weight": Payload(marker)})})
+    hub.add("owner/code", {"models.py": "print('hi')\n"})
+    for repo, needle in [("evil/cli", "nothing in it was executed"), ("owner/code", "models.py")]:
+        code, err = run_cli(["sample", repo, "-n", "2", "--out", str(tmp_path / "x.npz")], capsys)
+        assert code == 1 and needle in err and err.count("\n") == 1, err
+    assert not marker.exists() and not (tmp_path / "x.npz").exists()
+
+
 def test_eval_says_it_does_not_apply_to_community_models(hub, capsys):
     code, err = run_cli(["eval", "huggan/dcgan-tiny", "--n", "10"], capsys)
     assert code == 1 and "community" in err and "Traceback" not in err
