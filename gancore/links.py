@@ -52,6 +52,7 @@ class Link:
     preset: str
     overrides: list[str] = field(default_factory=list)
     view: dict[str, str] = field(default_factory=dict)
+    b: list[str] = field(default_factory=list)  # an A / B comparison: B's train.* edits on A
 
     def values(self) -> dict[str, str]:
         """The overrides as {"section.key": "text"}."""
@@ -59,6 +60,12 @@ class Link:
 
     def resolved(self) -> dict[str, Any]:
         return resolve(self.preset, self.overrides)
+
+    def b_changes(self) -> dict[str, Any]:
+        """B's training settings that differ from A's, typed (TrainConfig fields)."""
+        a = self.resolved()["train"]
+        b = resolve(self.preset, [*self.overrides, *self.b])["train"]
+        return {k: v for k, v in b.items() if not _same(a.get(k), v)}
 
 
 def is_image_preset(name: str) -> bool:
@@ -143,11 +150,19 @@ def overrides_between(base: dict[str, Any], current: dict[str, Any]) -> list[str
 
 
 def link_query(
-    name: str, current: dict[str, Any], *, view: Mapping[str, str] | None = None
+    name: str,
+    current: dict[str, Any],
+    *,
+    view: Mapping[str, str] | None = None,
+    b_train: dict[str, Any] | None = None,
 ) -> dict[str, str]:
-    """The query of a link to preset ``name`` edited into ``current``."""
+    """The query of a link to preset ``name`` edited into ``current``; with ``b_train`` (B's
+    training settings in an A / B comparison), B's differences as ``b.train.*`` keys."""
     query = {"preset": name}
     query.update(o.split("=", 1) for o in overrides_between(resolve(name), current))
+    if b_train is not None:
+        b_edits = overrides_between({"train": current["train"]}, {"train": b_train})
+        query.update(("b." + k, v) for k, v in (o.split("=", 1) for o in b_edits))
     query.update(view or {})
     return query
 
@@ -170,7 +185,8 @@ def read_link(query: Mapping[str, str], *, page: str) -> Link:
             "preset", f"preset={name!r} is not a preset of this page; choose one of {offered}"
         )
     link = Link(name)
-    for key, text in query.items():
+    # B's keys last: they are edits on top of A's whole setting
+    for key, text in sorted(query.items(), key=lambda kv: kv[0].startswith("b.")):
         if key == "preset":
             continue
         if key in VIEW_KEYS:
@@ -181,6 +197,18 @@ def read_link(query: Mapping[str, str], *, page: str) -> Link:
                 where = f"on {', '.join(pages)}" if page not in pages else ""
                 raise LinkError(key, f"{key}={text!r}: allowed {where} are {list(allowed)}")
             link.view[key] = ",".join(picked)
+            continue
+        if key.startswith("b."):  # B of an A / B comparison: train settings only
+            if not key.startswith("b.train.") or key == "b.train.seed":
+                raise LinkError(
+                    key, f"{key}: B shares A's seed and differs in b.train.* settings only"
+                )
+            item = f"{key[2:]}={text}"
+            try:
+                resolve(name, [*link.overrides, *link.b, item])
+            except ValueError as err:
+                raise LinkError(key, f"{key}={text!r}: {err}") from None
+            link.b.append(item)
             continue
         if key.partition(".")[0] not in SECTIONS:
             raise LinkError(
@@ -198,3 +226,18 @@ def read_link(query: Mapping[str, str], *, page: str) -> Link:
             raise LinkError(key, said) from None
         link.overrides.append(item)
     return link
+
+
+# short names for the difference line of an A / B comparison
+SHORT = {"d_steps": "k", "g_steps": "G steps", "batch_size": "batch"}
+
+
+def difference(a: dict[str, Any], b: dict[str, Any]) -> str:
+    """What B's training settings change from A's, e.g. ``loss = hinge, k = 5``."""
+    edits = overrides_between({"train": a}, {"train": b})
+    parts = []
+    for item in edits:
+        key, _, value = item.partition("=")
+        field_name = key.partition(".")[2]
+        parts.append(f"{SHORT.get(field_name, field_name)} = {value}")
+    return ", ".join(parts) or "nothing yet (same settings)"

@@ -188,6 +188,10 @@ def setup_ui(key: str, dim: int, default_preset: str) -> Lab:
             st.error(f"This run could not be started: {err}. Reload the page in a moment.")
             st.stop()
         replace_lab(key, lab)
+        if relink and link is not None and link.b:  # the link holds an A / B comparison
+            for k in [k for k in st.session_state if str(k).startswith(f"{key}_b_")]:
+                del st.session_state[k]
+            call(lambda: lab.handle.fork(fresh=True, **link.b_changes()))
     return lab
 
 
@@ -196,12 +200,14 @@ def share_ui(key: str, lab: Lab, *, view: dict[str, str] | None = None) -> None:
     page = f"lab-{lab.preset['model']['data_dim']}d"
     current = {**lab.preset, "train": {**lab.preset["train"], **lab.config}}
     drawn = lab.preset["data"]["name"] == "points"
+    b = lab.handle.b
     links_ui.share_ui(
         key,
         page,
         lab.name,
         current,
         view=view,
+        b_train=None if b is None else b["config"],
         unlinkable="Your own points are not part of a link." if drawn else None,
     )
 
@@ -422,9 +428,9 @@ def live_loop(
             now = time.monotonic()
             fresh = not lab.shown_running or now - lab.extra.get("curves_at", 0.0) >= slow_refresh
             if fresh:
-                timeline = call(lab.handle.timeline)
-                if timeline is not None:
-                    lab.timeline = timeline
+                timelines = call(lab.handle.timelines)
+                if timelines is not None:
+                    lab.timeline, lab.extra["b_timeline"] = timelines
                 lab.extra["curves_at"] = now
             with reusing(not fresh):
                 draw_slow(lab)
@@ -476,14 +482,16 @@ def next_tick(lab: Lab) -> int | None:
     return lab.tick
 
 
-def hyperparameters_ui(key: str, lab: Lab) -> None:
-    """Live-editable training knobs (applied without resetting, as GAN Lab's edit mode).
+def hyperparameters_ui(key: str, lab: Lab, *, which: str = "a") -> None:
+    """Live-editable training knobs (applied without resetting, as GAN Lab's edit mode);
+    ``which="b"``: those of the run's B in an A / B comparison (pages/_ab.py).
 
     Widget keys include the preset, so switching presets shows that preset's own settings.
     """
-    cfg = lab.config
-    key = f"{key}_{lab.name}"
-    with st.expander("Training hyperparameters — applied live", expanded=False):
+    cfg = lab.config if which == "a" else lab.handle.b["config"]
+    key = f"{key}_{lab.name}" if which == "a" else f"{key}_b_{lab.name}"
+    title = "Training hyperparameters" if which == "a" else "B's training hyperparameters"
+    with st.expander(f"{title} — applied live", expanded=which == "b"):
         c = st.columns(4)
         losses = list(LOSSES)
         loss = c[0].selectbox(
@@ -563,8 +571,9 @@ def hyperparameters_ui(key: str, lab: Lab) -> None:
         current["betas_g"], current["betas_d"] = list(cfg["betas_g"]), list(cfg["betas_d"])
         if changes != current:
             try:
-                lab.handle.configure(**changes)
-                lab.preset["train"].update(lab.config)
+                lab.handle.configure(which=which, **changes)
+                if which == "a":
+                    lab.preset["train"].update(lab.config)
             except ValueError as err:
                 st.error(f"Not applied: {err}")
             except LiveError as err:

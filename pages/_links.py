@@ -86,11 +86,15 @@ def share_ui(
     current: dict[str, Any],
     *,
     view: dict[str, str] | None = None,
+    b_train: dict[str, Any] | None = None,
     unlinkable: str | None = None,
 ) -> None:
     """Write the page's setting into the URL and offer it as a link to copy. ``unlinkable``
     says why the setting cannot be a link (a drawing or an upload is not in a URL)."""
-    query = {"preset": name} if unlinkable else links.link_query(name, current, view=view)
+    if unlinkable:
+        query = {"preset": name}
+    else:
+        query = links.link_query(name, current, view=view, b_train=b_train)
     if query != {k: st.query_params[k] for k in st.query_params}:
         st.query_params.from_dict(query)
     st.session_state[f"{key}_written"] = query

@@ -5,7 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from gancore import theory
+from gancore.losses import LOSSES
 from gancore.plots import lab as lplots
+from pages._ab import ab_ui, pictures
 from pages._lab import (
     Lab,
     export_ui,
@@ -35,6 +37,7 @@ st.markdown(
 lab = setup_ui(KEY, 1, "1d-classic")
 transport_ui(KEY, lab, extra=lambda lab: speed_ui(KEY, lab))
 hyperparameters_ui(KEY, lab)
+ab_ui(KEY, lab)
 share_ui(KEY, lab)
 
 
@@ -63,12 +66,34 @@ def _draw(lab: Lab, view: dict | None) -> None:
         if spec.wasserstein and "wasserstein" in last:
             st.metric("Wasserstein estimate", f"{last['wasserstein']:.4f}")
 
+    if "b" in view:  # an A / B comparison: both pictures, and their numbers side by side
+        status_line(lab)
+        b_snap, b_last = view["b"]["snap"], view["b"]["status"]["last"]
+        rows = [
+            (label, snap.get(k), b_snap.get(k), ".4f")
+            for k, label in (
+                ("v_learned", "V(D, G) as trained"),
+                ("v_star", "V(D*, G)  (−log 4 = −1.3863 at the optimum)"),
+                ("js", "JS(p_data ‖ p_g)"),
+                ("w1", "W1(p_data, p_g)"),
+            )
+        ]
+        rows.append(
+            ("Wasserstein estimate", last.get("wasserstein"), b_last.get("wasserstein"), ".4f")
+        )
+        b_critic = LOSSES[lab.handle.b["config"]["loss"]].wasserstein
+        fig_b = lplots.lab1d_spec(b_snap, critic=b_critic)
+        pictures(
+            lab, lplots.lab1d_spec(snap, critic=spec.wasserstein), fig_b, rows, key=f"{KEY}_fig"
+        )
+        return
     live_picture(lab, lplots.lab1d_spec(snap, critic=spec.wasserstein), numbers, key=f"{KEY}_fig")
 
 
 def _draw_curves(lab: Lab) -> None:
     # Drawn from the start, empty until training: each chart loads plotly.js once, at page
     # load, rather than in the first seconds of a run.
+    b = lab.extra.get("b_timeline") if lab.handle.b is not None else None
     c1, c2 = st.columns(2)
     with c1:
         live_chart(
@@ -77,13 +102,14 @@ def _draw_curves(lab: Lab) -> None:
                 {"v_learned": "V(D, G) as trained", "v_star": "V(D*, G)"},
                 title="value function",
                 hlines={"−log 4": -theory.LOG4},
+                b=b,
             ),
             key=f"{KEY}_v",
         )
     with c2:
         live_chart(
             lambda: lplots.curves_spec(
-                lab.timeline, {"js": "JS(p_data ‖ p_g)", "w1": "W1"}, title="divergences"
+                lab.timeline, {"js": "JS(p_data ‖ p_g)", "w1": "W1"}, title="divergences", b=b
             ),
             key=f"{KEY}_js",
         )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from gancore.losses import LOSSES
 from gancore.plots import lab as lplots
+from pages._ab import ab_ui, pictures, toy_rows
 from pages._lab import (
     Lab,
     export_ui,
@@ -34,20 +36,17 @@ transport_ui(KEY, lab, extra=lambda lab: speed_ui(KEY, lab))
 st.session_state.setdefault(f"{KEY}_layers", list(lplots.LAYERS_2D))
 layers = st.pills("layers", lplots.LAYERS_2D, selection_mode="multi", key=f"{KEY}_layers")
 hyperparameters_ui(KEY, lab)
+ab_ui(KEY, lab)
 shown = ",".join(layers or ())
 share_ui(KEY, lab, view={} if shown == ",".join(lplots.LAYERS_2D) else {"view.layers": shown})
 
 
-def _draw(lab: Lab, view: dict | None) -> None:
-    if view is None:  # the worker could not answer: the page says why
-        return
-    m = view["metrics"]
-    last = lab.status["last"]
+def _figure(view: dict) -> dict:
     arrows = None
     if "arrows" in view:
         start, grads = view["arrows"]
         arrows = (start, lplots.arrows_for_display(grads, view["bounds"]))
-    fig = lplots.lab2d_spec(
+    return lplots.lab2d_spec(
         bounds=view["bounds"],
         field=view.get("field"),
         real=view.get("real"),
@@ -56,14 +55,21 @@ def _draw(lab: Lab, view: dict | None) -> None:
         mesh=view.get("mesh"),
         critic=view["critic"],
     )
+
+
+def _draw(lab: Lab, view: dict | None) -> None:
+    if view is None:  # the worker could not answer: the page says why
+        return
+    config = {
+        "toImageButtonOptions": {"format": "png", "filename": f"gancore-{lab.name}", "scale": 2}
+    }
+    if "b" in view:  # an A / B comparison: both pictures, and their numbers side by side
+        status_line(lab)
+        pictures(lab, _figure(view), _figure(view["b"]), toy_rows(view), key=f"{KEY}_fig")
+        return
+    m, last = view["metrics"], lab.status["last"]
     live_picture(
-        lab,
-        fig,
-        lambda: _numbers(lab, m, last),
-        key=f"{KEY}_fig",
-        config={
-            "toImageButtonOptions": {"format": "png", "filename": f"gancore-{lab.name}", "scale": 2}
-        },
+        lab, _figure(view), lambda: _numbers(lab, m, last), key=f"{KEY}_fig", config=config
     )
 
 
@@ -102,32 +108,39 @@ def _numbers(lab: Lab, m: dict, last: dict) -> None:
 def _draw_curves(lab: Lab) -> None:
     spec = lab.spec
     last = lab.timeline[-1] if lab.timeline else {}
+    b = lab.extra.get("b_timeline") if lab.handle.b is not None else None
     # Drawn from the start, empty until training: each chart loads plotly.js once, at page
     # load, rather than in the first seconds of a run.
     c1, c2, c3 = st.columns(3)
     with c1:
         live_chart(
             lambda: lplots.curves_spec(
-                lab.timeline, {"d_loss": "D loss", "g_loss": "G loss"}, title="losses"
+                lab.timeline, {"d_loss": "D loss", "g_loss": "G loss"}, title="losses", b=b
             ),
             key=f"{KEY}_losses",
         )
     with c2:
-        if spec.wasserstein:
+        b_critic = LOSSES[lab.handle.b["config"]["loss"]].wasserstein if b else spec.wasserstein
+        if spec.wasserstein and b_critic:
             series, title = {"wasserstein": "W estimate (real − fake)"}, "Wasserstein estimate"
+        elif spec.wasserstein or b_critic:  # one critic, one D: both readings
+            series = {"wasserstein": "W estimate", "d_real": "D(real)", "d_fake": "D(fake)"}
+            title = "what D believes / critic"
         else:
             series, title = (
                 {"d_real": "D(real)", "d_fake": "D(fake)"},  # short: one legend row
                 "what D believes",
             )
         series.update(grad_norm_d="‖∇D‖", grad_norm_g="‖∇G‖")
-        live_chart(lambda: lplots.curves_spec(lab.timeline, series, title=title), key=f"{KEY}_d")
+        live_chart(
+            lambda: lplots.curves_spec(lab.timeline, series, title=title, b=b), key=f"{KEY}_d"
+        )
     with c3:
         series = {"grid_js": "grid JS"}
         if "high_quality_share" in last:
             series.update(high_quality_share="high-quality share")
         live_chart(
-            lambda: lplots.curves_spec(lab.timeline, series, title="quality"), key=f"{KEY}_q"
+            lambda: lplots.curves_spec(lab.timeline, series, title="quality", b=b), key=f"{KEY}_q"
         )
 
 

@@ -26,6 +26,7 @@ from gancore.plots import base_layout
 from gancore.plots import lab as lplots
 from pages import _hosted as hosted
 from pages import _links as links_ui
+from pages._ab import ab_ui, b_train, image_pair
 from pages._lab import (
     Lab,
     call,
@@ -143,6 +144,7 @@ def share(lab: Lab) -> None:
         "images",
         lab.name,
         current,
+        b_train=b_train(lab),
         unlinkable="Your uploaded images are not part of a link." if upload else None,
     )
 
@@ -246,6 +248,10 @@ def draw(lab: Lab, view: dict[str, Any] | None) -> None:
     st.progress(done, text=text)
     if lab.error:
         st.error(lab.error)
+    if "b" in view:  # an A / B comparison: both grids, their numbers and curves
+        image_pair(lab, view, key=KEY)
+        live_chart(None, key=f"{KEY}_pacer", tick=next_tick(lab), pace=pace(PACE_SECONDS))
+        return
     c_grid, c_num = st.columns([2.2, 1])
     with c_grid:
         caption = "fixed noise, one row per label" if view["classes"] else "fixed noise"
@@ -413,6 +419,7 @@ transport_ui(
     stop_at=lambda lab: lab.extra["target"],
 )
 hyperparameters_ui(KEY, lab)
+ab_ui(KEY, lab)
 share(lab)
 live_loop(KEY, lab, draw, lambda lab: lab.handle.view())
 label_check(lab)

@@ -400,6 +400,11 @@ class LiveHandle:
     def timeline(self) -> list[dict[str, float]]:
         return self._call("timeline")["timeline"]
 
+    def timelines(self) -> tuple[list[dict[str, float]], list[dict[str, float]] | None]:
+        """The run's curves, and its B's while there is one."""
+        reply = self._call("timeline")
+        return reply["timeline"], reply.get("b_timeline")
+
     def step(self, steps: int | None = 1, *, only: str | None = None) -> dict[str, Any]:
         return self._call("step", steps=steps, only=only, timeout=600.0)
 

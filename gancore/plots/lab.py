@@ -229,28 +229,43 @@ def curves_spec(
     title: str,
     height: int = 300,
     hlines: dict[str, float] | None = None,
+    b: list[dict] | None = None,
 ) -> dict:
     """Lines of ``history[i][key]`` against step, one per ``series`` entry (key -> label), as a
-    plain figure dict (see :func:`lab2d_spec`); a key with no value anywhere draws no line."""
-    steps = np.array([h.get("step", i) for i, h in enumerate(history)], dtype=float)
+    plain figure dict (see :func:`lab2d_spec`); a key with no value anywhere draws no line.
+
+    With ``b`` (an A / B comparison's second history), every series is drawn for both: A in
+    one colour and B in another, each series in its own dash."""
+    runs = (
+        [("", history, None)] if b is None else [("A · ", history, A_COLOR), ("B · ", b, B_COLOR)]
+    )
     data = []
-    for i, (key, label) in enumerate(series.items()):
-        ys = np.array([h.get(key) for h in history], dtype=float)  # a missing value: a gap
-        if np.isnan(ys).all():
-            continue
-        data.append(
-            {
-                "type": "scatter",
-                "x": steps,
-                "y": ys,
-                "mode": "lines",
-                "name": label,
-                "line": {"color": PALETTE[i % len(PALETTE)], "width": 1.6},
-            }
-        )
+    for prefix, rows, color in runs:
+        steps = np.array([h.get("step", i) for i, h in enumerate(rows)], dtype=float)
+        for i, (key, label) in enumerate(series.items()):
+            ys = np.array([h.get(key) for h in rows], dtype=float)  # a missing value: a gap
+            if np.isnan(ys).all():
+                continue
+            line = {"color": color or PALETTE[i % len(PALETTE)], "width": 1.6}
+            if color:
+                line["dash"] = DASHES[i % len(DASHES)]
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": steps,
+                    "y": ys,
+                    "mode": "lines",
+                    "name": prefix + label,
+                    "line": line,
+                }
+            )
     lines = tuple((hlines or {}).items())
     layout = _curves_layout(title, height, len(data) > 2, lines)
     return {"data": data, "layout": copy.deepcopy(layout)}
+
+
+A_COLOR, B_COLOR = "#1f77b4", "#ff7f0e"  # an A / B comparison: A blue, B orange
+DASHES = ("solid", "dash", "dot", "dashdot")
 
 
 PALETTE = (ACCENT, FAKE, REAL, DISC, OPTIMAL, "#1f77b4")
