@@ -252,7 +252,8 @@ st.markdown(
     "At (0, 0) its Jacobian is [[0, −f′(0)], [f′(0), 0]] with eigenvalues ±i·f′(0) = ±i/2: a "
     "pure rotation, no pull toward the equilibrium. One step of gradient descent multiplies "
     "the distance to it by the eigenvalues' modulus |λ|: below 1 it converges, above 1 it "
-    "diverges, on the unit circle it cycles."
+    "diverges, on the unit circle it cycles; an eigenvalue of exactly 1 that does not turn "
+    "leaves a direction with no pull at all, where the run stalls."
 )
 
 with st.container(border=True):
@@ -291,8 +292,13 @@ with c_side:
     jac = a["jacobian"]
     (j11, j12), (j21, j22) = (f"{x + 0.0:.4g}" for x in jac[0]), (f"{x + 0.0:.4g}" for x in jac[1])
     st.latex(rf"J=\begin{{pmatrix}}{j11} & {j12}\\ {j21} & {j22}\end{{pmatrix}}")
+    where = (
+        "on either side of ψ = 0 ((0, 0) itself is no stationary point)"
+        if s["loss"] == "wgan_gp"
+        else "at (0, 0)"
+    )
     st.caption(
-        f"J = ∂v/∂(θ, ψ) at (0, 0), eigenvalues {ev}: the continuous flow {cont.kind}. One step "
+        f"J = ∂v/∂(θ, ψ) {where}, eigenvalues {ev}: the continuous flow {cont.kind}. One step "
         "of simultaneous descent is I + hJ; alternating descent moves D first."
     )
 

@@ -13,6 +13,7 @@ LIVE_CHART = 'iframe[title="pages._live_chart.gancore_live_chart"]'  # the labs'
 PAGES = [
     ("", "Value function & D*", "theory"),
     ("losses", "G losses & Wasserstein", "losses"),
+    ("dynamics", "Training dynamics", "dynamics"),
     ("lab-1d", "1D lab", "lab-1d"),
     ("lab-2d", "2D lab", "lab-2d"),
     ("images", "Image GANs", "images"),
