@@ -340,6 +340,8 @@ BAD = [
     (lambda: dyn.simulate("minimax", steps=2.5), "steps must be an integer"),
     (lambda: dyn.simulate("minimax", start=(1.0,)), "start must be two numbers"),
     (lambda: dyn.simulate("minimax", start=(1.0, math.inf)), "start must be two finite"),
+    (lambda: dyn.simulate("minimax", start="12"), "start must be two numbers"),
+    (lambda: dyn.update_matrix(np.eye(2), 0.1, "leapfrog"), "mode must be one of"),
     (lambda: dyn.simulate("wgan", clip=0), "clip must be a finite number > 0"),
     (lambda: dyn.simulate("minimax", reg="r1", gamma=-1), "gamma must be a finite number >= 0"),
     (lambda: dyn.simulate("minimax", gamma=1.0), "gamma is the weight of r1, r2 or consensus"),

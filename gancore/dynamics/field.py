@@ -75,7 +75,12 @@ def _number(value, key: str, *, low: float = 0.0, strict: bool = False) -> float
 
 
 def game(
-    loss: str, *, reg: str = "none", gamma: float = 0.0, noise: float = 0.0, clip=None
+    loss: str,
+    *,
+    reg: str = "none",
+    gamma: float = 0.0,
+    noise: float = 0.0,
+    clip: float | None = None,
 ) -> Game:
     """Validate a setting: ValueErrors name the bad argument and what it may be."""
     loss = _name(loss, LOSSES, "loss")
@@ -342,6 +347,8 @@ def simulate(
     if not 1 <= steps <= MAX_STEPS:
         raise ValueError(f"steps must be an integer in [1, {MAX_STEPS}]; got {steps!r}")
     try:
+        if isinstance(start, str):
+            raise TypeError
         th, ps = (float(v) for v in start)
     except (TypeError, ValueError):
         raise ValueError(f"start must be two numbers (theta0, psi0); got {start!r}") from None

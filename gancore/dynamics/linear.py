@@ -61,7 +61,7 @@ def equilibrium_jacobian(
 
 def update_matrix(jac: np.ndarray, lr: float, mode: str) -> np.ndarray:
     """The Jacobian of one gradient-descent step of the linearised field v(x) = J x."""
-    h = lr
+    h, mode = _number(lr, "lr", strict=True), _name(mode, MODES, "mode")
     if mode == "simultaneous":
         return np.eye(2) + h * jac
     (j11, j12), (j21, j22) = jac
@@ -120,7 +120,7 @@ def classify(eigenvalues, *, discrete: bool, tol: float = TOL) -> str:
     """
     ev = np.asarray(eigenvalues, dtype=complex).ravel()
     if discrete:
-        size, on_edge, still = np.abs(ev) - 1.0, None, ev - 1.0
+        size, still = np.abs(ev) - 1.0, ev - 1.0
     else:
         size, still = ev.real, ev
     if size.max() > tol:
