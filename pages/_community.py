@@ -34,6 +34,18 @@ def info(gan: LoadedCommunity) -> None:
     )
 
 
+def output_choice(gan):
+    """A FastGAN offers its 128 px output too (eight times narrower at 1024 px: faster)."""
+    if not is_community(gan) or gan.small_output() is gan:
+        return gan
+    small = st.toggle(
+        "use its 128 px output",
+        key="gen_small",
+        help="FastGAN draws a 128 px image beside the big one from the same latent and noise",
+    )
+    return gan.small_output() if small else gan
+
+
 def counts(gan) -> tuple[list[int], int, str]:
     """(options, default, widget key suffix) for the number of images in a grid."""
     options, default = grid_counts(gan.config["model"]["image_size"])

@@ -372,6 +372,7 @@ gan = source_ui()
 if gan is None:
     st.stop()
 info(gan)
+gan = community.output_choice(gan)
 tabs = ["Samples", "Interpolate", "Walk"] + (["Invert your image"] if gan.kind == "image" else [])
 chosen = (
     st.segmented_control(

@@ -76,6 +76,9 @@ def test_a_1024_px_fastgan_shows_a_small_grid_at_256_px(at):
     assert at.select_slider(key="gen_n16").value == 4
     assert "4 samples" in at.get("image")[0].captions[0]
     assert any("256 px" in c.value for c in at.caption)
+    at.toggle(key="gen_small").set_value(True).run()
+    assert not at.exception and at.select_slider(key="gen_n36").value == 16
+    assert "16 samples" in at.get("image")[0].captions[0]
 
 
 def test_bad_community_repos_are_messages_and_nothing_runs(at, fake_hub, tmp_path, monkeypatch):

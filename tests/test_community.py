@@ -169,6 +169,14 @@ def test_fastgan_folds_spectral_norm_and_seeds_its_noise(hub, refs):
     a, b = gan.sample(2, seed=1), gan.sample(2, seed=1)
     np.testing.assert_array_equal(a, b)
     assert gan.license == "gpl-3.0"
+    # its 128 px output, as a model of its own: the same latent and noise give to_128's image
+    small = gan.small_output()
+    assert small.config["model"]["image_size"] == 128 and small.family == "FastGAN"
+    with torch.no_grad():
+        want = gan.generator.raw(z[:1], torch.Generator().manual_seed(0))[1]
+        got = small.generator(z[:1])
+    torch.testing.assert_close(got, want, atol=TOL, rtol=0)
+    assert small.sample(3, seed=0).shape == (3, 3, 128, 128)
 
 
 # ----- the restricted loader and its cache -------------------------------------------------------

@@ -11,6 +11,7 @@ safetensors cache when this file was read before), the family's module, README.m
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,21 @@ class LoadedCommunity(LoadedGAN):
     parameters: int = 0
     weights_file: str = ""
     extra: dict = field(default_factory=dict)
+
+    def small_output(self) -> LoadedCommunity:
+        """A FastGAN through its 128 px output (the same latents and noise); others: itself."""
+        from gancore.community.fastgan import FastGAN, SmallOutput
+
+        if not isinstance(self.generator, FastGAN) or self.generator.image_size == 128:
+            return self
+        view = SmallOutput(self.generator)
+        model = {**self.config["model"], "image_size": 128}
+        config = {
+            **self.config,
+            "model": model,
+            "description": f"{self.family}, its 128×128 px output",
+        }
+        return dataclasses.replace(self, model=CommunityModel(view), config=config)
 
     def sample(self, n, *, seed=0, labels=None, truncation=None):
         """As LoadedGAN.sample; the noise layers draw from ``seed`` too (shared by the batch)."""
