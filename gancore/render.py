@@ -84,6 +84,27 @@ def _histogram(fake, real, bounds, size) -> Image.Image:
     return img
 
 
+def labelled(image: Image.Image, text: str) -> Image.Image:
+    """A copy of ``image`` with ``text`` in its top-left corner (a frame of an animation)."""
+    out = image.convert("RGB")
+    draw = ImageDraw.Draw(out)
+    draw.rectangle((0, 0, 8 + 6 * len(text), 14), fill="white")
+    draw.text((4, 2), text, fill=(40, 40, 40))
+    return out
+
+
+def to_gif(frames: list[Image.Image], *, duration_ms: int = 250) -> bytes:
+    """Frames as an animated, looping GIF (each frame on its own adaptive palette)."""
+    if not frames:
+        raise ValueError("a GIF needs at least one frame")
+    images = [f.convert("RGB").convert("P", palette=Image.Palette.ADAPTIVE) for f in frames]
+    buf = io.BytesIO()
+    images[0].save(
+        buf, format="GIF", save_all=True, append_images=images[1:], duration=duration_ms, loop=0
+    )
+    return buf.getvalue()
+
+
 def to_png(image: Image.Image) -> bytes:
     """The picture as PNG bytes."""
     buf = io.BytesIO()

@@ -21,6 +21,7 @@ from pages._lab import (
     transport_ui,
 )
 from pages._live_chart import live_chart
+from pages._replay import replay_ui
 
 KEY = "lab1d"
 
@@ -116,4 +117,13 @@ def _draw_curves(lab: Lab) -> None:
 
 
 live_loop(KEY, lab, _draw, lambda lab: lab.handle.view(), draw_slow=_draw_curves)
+
+
+def _replayed(snap: dict) -> None:
+    s = snap["snap"]
+    st.caption(f"Step {snap['step']:,} · V(D*, G) {s['v_star']:.4f} · JS {s['js']:.4f}")
+    live_chart(lplots.lab1d_spec(s, critic=snap["critic"]), key=f"{KEY}_replay_fig")
+
+
+replay_ui(KEY, lab, _replayed)
 export_ui(KEY, lab)

@@ -20,6 +20,7 @@ from pages._lab import (
     transport_ui,
 )
 from pages._live_chart import live_chart
+from pages._replay import replay_ui
 
 KEY = "lab2d"
 
@@ -151,4 +152,14 @@ live_loop(
     lambda lab: lab.handle.view(layers=tuple(layers or ())),
     draw_slow=_draw_curves,
 )
+
+
+def _replayed(snap: dict) -> None:
+    m = snap["metrics"]
+    modes = f"{m['modes_captured']:.0f} / {m['num_modes']:.0f} modes · " if "num_modes" in m else ""
+    st.caption(f"Step {snap['step']:,} · {modes}grid JS {m['grid_js']:.4f}")
+    live_chart(_figure(snap), key=f"{KEY}_replay_fig")
+
+
+replay_ui(KEY, lab, _replayed)
 export_ui(KEY, lab)

@@ -40,6 +40,7 @@ from pages._lab import (
     transport_ui,
 )
 from pages._live_chart import live_chart
+from pages._replay import replay_ui
 
 KEY = "imglab"
 PACE_SECONDS = 1.0  # image rounds are heavier than toy ones: a refresh a second at most
@@ -422,5 +423,12 @@ hyperparameters_ui(KEY, lab)
 ab_ui(KEY, lab)
 share(lab)
 live_loop(KEY, lab, draw, lambda lab: lab.handle.view())
+replay_ui(
+    KEY,
+    lab,
+    lambda snap: st.image(
+        snap["grid_png"], caption=f"G's samples at step {snap['step']:,}", width=480
+    ),
+)
 label_check(lab)
 export(lab)

@@ -38,6 +38,7 @@ def fork(a: Any, *, fresh: bool = False, changes: dict[str, Any] | None = None) 
     else:
         a_new, b = a, type(a)(a.preset, a.name)
         b.load_state(copy.deepcopy(a.state()))  # deep: A's and B's optimizers share nothing
+        b.replay = copy.deepcopy(a.replay)  # B's past is A's
     if changes:
         b.trainer.update_config(**changes)
     b.preset = {**b.preset, "train": b.trainer.config.to_dict()}  # B's Reset keeps B's settings

@@ -430,6 +430,14 @@ class LiveHandle:
     def gif(self, which: str = "a") -> bytes:
         return self._call("gif", which=which, timeout=600.0)
 
+    def replay(self, step: int | None = None, which: str = "a") -> dict[str, Any]:
+        """The run's replay snapshot nearest ``step`` (None: the newest), with ``steps``, every
+        step kept (ValueError before the first snapshot)."""
+        return self._call("replay", step=step, which=which)
+
+    def replay_gif(self, which: str = "a") -> bytes:
+        return self._call("replay_gif", which=which, timeout=600.0)
+
     def label_scores(self) -> dict[str, Any]:
         return self._call("label_scores")
 

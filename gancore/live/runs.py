@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from gancore import metrics, probes, render
+from gancore.live.replay import Replay, compact
 from gancore.stabilizers import per_sample
 from gancore.train import DivergedError, Trainer
 
@@ -27,7 +28,6 @@ TIMELINE_ROWS = 2000  # rows kept of what the curves plot
 TIMELINE_EVERY = 0.5  # seconds of training between two timeline rows when nobody looks
 GRID_PER_CLASS = 8  # conditional grids: one row per label, this many columns
 GRID_UNCONDITIONAL = 64
-MAX_FRAMES = 40  # grid snapshots kept for the training animation
 QUALITY_EVERY_SECONDS = 10.0
 QUALITY_SAMPLES = 500
 CLASSIFIED = ("mnist", "fashion-mnist")  # a classifier for these ships in checkpoints/
@@ -51,6 +51,7 @@ class LiveRun:
         self.max_rate: float | None = None  # rounds per second while running; None: no cap
         self._credit, self._credit_time = 0.0, time.monotonic()
         self._rate_mark = (time.monotonic(), 0)  # (when, step) the rate is measured from
+        self.replay = Replay()  # what the page drew, to scrub back through (replay.py)
         self.trainer: Trainer = self._build()
 
     def _build(self) -> Trainer:
@@ -121,6 +122,27 @@ class LiveRun:
 
     def extra_metrics(self) -> dict[str, float]:
         return {}
+
+    def replay_view(self, step: int | None = None) -> dict[str, Any]:
+        """The replay's snapshot nearest ``step`` (the newest by default), and every kept step."""
+        step, snap = self.replay.at(-1) if step is None else self.replay.nearest(step)
+        return {"step": step, "steps": self.replay.steps(), **self._replay_picture(snap)}
+
+    def _replay_picture(self, snap: Any) -> dict[str, Any]:
+        return dict(snap)
+
+    def replay_gif(self) -> bytes:
+        """The replay as an animated GIF, one frame per snapshot, each labelled with its step."""
+        if not self.replay.items:
+            raise ValueError("no snapshots yet: train the run (and watch it) first")
+        frames = [
+            render.labelled(self._replay_image(snap), f"step {s:,}")
+            for s, snap in self.replay.items
+        ]
+        return render.to_gif(frames)
+
+    def _replay_image(self, snap: Any) -> Any:
+        raise NotImplementedError
 
     def _measure_rate(self) -> None:
         """Rounds per second of wall-clock time while running, over the last second or more:
@@ -256,7 +278,26 @@ class ToyRun(LiveRun):
                 out["real"] = self.real_metric[:N_SHOWN]
         out["metrics"] = row
         self.record(row)
+        kept = {k: out[k] for k in ("snap", "field", "mesh") if k in out}
+        self.replay.offer(
+            self.trainer.step_count,
+            lambda: compact({**kept, "fake": fakes[:N_SHOWN], "metrics": row}),
+        )
         return out
+
+    def _replay_picture(self, snap: dict[str, Any]) -> dict[str, Any]:
+        real = self.real_metric[:N_SHOWN]
+        return {
+            **snap,
+            "real": real,
+            "bounds": self.dist.bounds,
+            "critic": self.trainer.spec.wasserstein,
+        }
+
+    def _replay_image(self, snap: dict[str, Any]) -> Any:
+        return render.scatter(
+            snap["fake"], real=self.real_metric[:N_SHOWN], bounds=self.dist.bounds
+        )
 
     def describe(self) -> dict[str, Any]:
         """Facts about the run for checks and tests: its data and the real set it is scored on."""
@@ -265,6 +306,8 @@ class ToyRun(LiveRun):
             "dim": self.dist.dim,
             "real_abs_max": float(np.max(np.abs(self.real_metric))),
             "timeline_steps": [row["step"] for row in self.timeline],
+            "frames": len(self.replay.items),
+            "replay_bytes": self.replay.nbytes(),
         }
 
     def samples(self, n: int = 2000) -> np.ndarray:
@@ -305,7 +348,6 @@ class ImageRun(LiveRun):
     kind = "image"
 
     def __init__(self, preset: dict[str, Any], name: str) -> None:
-        self.frames: list[tuple[int, bytes]] = []
         self.quality: list[dict[str, float]] = []
         self.quality_at = 0.0
         super().__init__(preset, name)
@@ -340,16 +382,12 @@ class ImageRun(LiveRun):
         """The fixed-noise grid (a PNG), the latest numbers and the quality estimate."""
         png = self.grid_png()
         self.record()
-        step = self.trainer.step_count
-        if not self.frames or self.frames[-1][0] != step:
-            self.frames.append((step, png))
-            if len(self.frames) > MAX_FRAMES:  # keep the first, thin the rest evenly
-                del self.frames[1::2]
+        self.replay.offer(self.trainer.step_count, lambda: png)
         out: dict[str, Any] = {
             "grid_png": png,
             "classes": self.trainer.num_classes,
             "timeline": list(self.timeline),
-            "frames": len(self.frames),
+            "frames": len(self.replay.items),
         }
         if quality:
             out["quality"] = self.estimate_quality()
@@ -403,24 +441,23 @@ class ImageRun(LiveRun):
             "num_classes": self.trainer.num_classes,
             "image_size": self.trainer.generator.config.image_size,
             "grid_shape": list(grid.shape),
-            "frames": len(self.frames),
+            "frames": len(self.replay.items),
+            "replay_bytes": self.replay.nbytes(),
             "quality_steps": [q["step"] for q in self.quality],
             "quality": list(self.quality),
             "timeline_steps": [row["step"] for row in self.timeline],
         }
 
     def gif(self) -> bytes:
+        return self.replay_gif()
+
+    def _replay_picture(self, snap: bytes) -> dict[str, Any]:
+        return {"grid_png": snap}
+
+    def _replay_image(self, snap: bytes) -> Any:
         from PIL import Image
 
-        images = [
-            Image.open(io.BytesIO(png)).convert("P", palette=Image.Palette.ADAPTIVE)
-            for _, png in self.frames
-        ]
-        buf = io.BytesIO()
-        images[0].save(
-            buf, format="GIF", save_all=True, append_images=images[1:], duration=250, loop=0
-        )
-        return buf.getvalue()
+        return Image.open(io.BytesIO(snap))
 
     def export_zip(self) -> bytes:
         from gancore.hub import checkpoint_zip_bytes
@@ -449,13 +486,15 @@ class ImageRun(LiveRun):
     def state(self) -> dict[str, Any]:
         out = super().state()
         out["frames"] = [
-            (s, torch.frombuffer(bytearray(p), dtype=torch.uint8)) for s, p in self.frames
+            (s, torch.frombuffer(bytearray(p), dtype=torch.uint8)) for s, p in self.replay.items
         ]
+        out["replay_every"] = self.replay.every
         return out
 
     def load_state(self, state: dict[str, Any]) -> None:
         super().load_state(state)
-        self.frames = [(int(s), bytes(t.numpy().tobytes())) for s, t in state.get("frames", [])]
+        frames = [(int(s), bytes(t.numpy().tobytes())) for s, t in state.get("frames", [])]
+        self.replay.load_state({"every": state.get("replay_every", 1), "items": frames})
 
 
 KINDS = {"toy": ToyRun, "image": ImageRun}

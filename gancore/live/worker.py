@@ -136,8 +136,18 @@ class Worker:
             else:
                 session.run = fresh
             return fresh.status()
-        if command in ("export_zip", "gif", "label_scores", "samples", "weights", "describe"):
+        if command in (
+            "export_zip",
+            "gif",
+            "label_scores",
+            "samples",
+            "weights",
+            "describe",
+            "replay_gif",
+        ):
             return getattr(run, command)()
+        if command == "replay":
+            return run.replay_view(kw.get("step"))
         if command == "quality":
             return run.estimate_quality(force=True)
         raise ValueError(f"unknown command {command!r}")
