@@ -203,6 +203,18 @@ def refused(source, reason: str, **kwargs) -> str:
     return clean(err)
 
 
+class SystemPayload:
+    """Unpickling this would run a shell command that creates ``marker``."""
+
+    def __init__(self, marker) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
 def test_a_hostile_pickle_is_refused_and_nothing_runs(hub, refs, tmp_path):
     marker = tmp_path / "pwned"
     state = {**refs["dcgan"].state_dict(), "model.0.weight": Payload(marker)}
@@ -220,6 +232,10 @@ def test_a_hostile_pickle_is_refused_and_nothing_runs(hub, refs, tmp_path):
     )
     refused("evil/lw", "pickle_refused")
     assert not marker.exists()
+    shell = tmp_path / "shell-ran"
+    hub.add("evil/system", {"pytorch_model.bin": pickled({"model.0.weight": SystemPayload(shell)})})
+    assert "system" in refused("evil/system", "pickle_refused")
+    assert not shell.exists()
 
 
 def test_bad_files_each_get_one_clear_message(hub, refs):

@@ -40,7 +40,7 @@ def max_file_bytes(max_parameters: int) -> int:
 
 def _refuse(name: str, err: BaseException) -> CheckpointError:
     text = str(err)
-    unsafe = re.search(r"Unsupported (global|class)[^\n]*?(?=\.?\s*(\n|$))", text)
+    unsafe = re.search(r"unsupported (global|class)[^\n]*?(?=\.?\s*(\n|$))", text, re.I)
     if unsafe:  # an operand it does not know means "not a pickle": that is the other message
         what = unsafe[0]
         return CheckpointError(
