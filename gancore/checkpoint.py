@@ -47,11 +47,12 @@ from gancore import __version__
 from gancore.atomic import atomic_folder_write
 from gancore.models.dcgan import DCGANConfig, build_models
 from gancore.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
+from gancore.models.unet import Pix2PixConfig
 from gancore.stabilizers import apply_spectral_norm
 from gancore.train import TrainConfig
 
 FORMAT, TS_FORMAT = "gancore/1", "gancore-training-state/1"
-KINDS = ("toy", "image")
+KINDS = ("toy", "image", "pix2pix")  # pix2pix: Pix2PixConfig (gancore.models.unet)
 DEFAULT_MAX_PARAMETERS = 50_000_000
 CONFIG_NAME, WEIGHTS_NAME, LEGACY_NAME = "config.json", "model.safetensors", "pytorch_model.bin"
 SAMPLE_NAME, CARD_NAME = "sample.png", "README.md"
@@ -85,7 +86,7 @@ def _one_line(text: Any, limit: int = 200) -> str:
 
 def count_parameters(kind: str, model: MLPConfig | DCGANConfig) -> dict[str, int]:
     """Parameter counts {'generator', 'discriminator', 'total'} of a model config, without allocating."""
-    if kind == "image":
+    if kind in ("image", "pix2pix"):
         return model.num_parameters()
 
     def mlp(dims: list[int]) -> int:
@@ -102,6 +103,9 @@ def _finite(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _finite(v) for k, v in value.items()}
     return [_finite(v) for v in value] if isinstance(value, (list, tuple)) else value
+
+
+_MODEL_CONFIGS = {"toy": MLPConfig, "image": DCGANConfig, "pix2pix": Pix2PixConfig}
 
 
 def validate_config(config: dict, *, max_parameters: int = DEFAULT_MAX_PARAMETERS) -> dict:
@@ -142,7 +146,7 @@ def validate_config(config: dict, *, max_parameters: int = DEFAULT_MAX_PARAMETER
     ):
         raise ValueError(f"max_parameters must be a positive integer, got {max_parameters!r}")
     try:
-        model = (MLPConfig if kind == "toy" else DCGANConfig).from_dict(config["model"])
+        model = _MODEL_CONFIGS[kind].from_dict(config["model"])
         train = TrainConfig.from_dict(config["train"]).to_dict() if config.get("train") else {}
     except (ValueError, TypeError) as err:
         raise bad(str(err)) from None
@@ -198,6 +202,12 @@ class GANModel(
         if self.kind == "toy":
             mlp = MLPConfig.from_dict(cfg["model"])
             self.generator, self.discriminator = MLPGenerator(mlp), MLPDiscriminator(mlp, **shape)
+        elif self.kind == "pix2pix":
+            from gancore.pix2pix_presets import build_models as build_pix2pix
+
+            self.generator, self.discriminator = build_pix2pix(
+                Pix2PixConfig.from_dict(cfg["model"])
+            )
         else:
             model = DCGANConfig.from_dict(cfg["model"])
             self.generator, self.discriminator = build_models(model, **shape)
@@ -460,6 +470,12 @@ class LoadedGAN:
         Deterministic per seed (noise from a CPU generator). ``truncation=t`` draws each latent
         coordinate from the standard normal restricted to [-t, t] -- what resampling |z| > t
         converges to, computed exactly by inverse CDF (uniform noise is scaled to [-t, t])."""
+        if self.kind == "pix2pix":
+            raise ValueError(
+                f"{self.source} is a pix2pix model: it translates inputs rather than drawing "
+                "samples; use `python -m gancore translate SOURCE --input IN.npz|IN.png --out "
+                "OUT.npz|OUT.png` (gancore.pix2pix.translate)"
+            )
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise ValueError(f"n must be a non-negative integer, got {n!r}")
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:

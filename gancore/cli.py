@@ -140,7 +140,9 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("eval", help="print quality metrics of a checkpoint as JSON")
     s.add_argument("source")
-    s.add_argument("--n", type=int, default=2500)
+    s.add_argument(
+        "--n", type=int, help="samples (default 2500; 26000 for Stacked MNIST, as PacGAN counts)"
+    )
     s.add_argument("--data-root", type=Path)
     s.add_argument("--revision")
     s.add_argument(
@@ -149,6 +151,13 @@ def _parser() -> argparse.ArgumentParser:
         help="also Inception FID / KID / IS (needs: pip install 'gancore[inception]')",
     )
     s.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("translate", help="translate inputs with a pix2pix checkpoint")
+    s.add_argument("source", help="a pix2pix checkpoint folder, shipped name or Hub repo")
+    s.add_argument("--input", type=Path, required=True, help="IN.npz (array inputs) or IN.png")
+    s.add_argument("--out", type=Path, required=True, help="OUT.npz (array samples) or OUT.png")
+    s.add_argument("--revision", help="a Hub branch, tag or commit")
+    s.set_defaults(func=cmd_translate)
 
     s = sub.add_parser("push", help="upload a checkpoint folder to the Hugging Face Hub")
     s.add_argument("folder", type=Path)
@@ -182,9 +191,14 @@ def cmd_presets(args, argv) -> int:
     if args.json:
         everything = {n: resolve_preset(n) for n in list_presets()}
         everything.update({n: resolve_image_preset(n) for n in list_image_presets()})
+        from gancore.pix2pix_presets import PIX2PIX_PRESETS, resolve_pix2pix_preset
+
+        everything.update({n: resolve_pix2pix_preset(n) for n in PIX2PIX_PRESETS})
         print(json.dumps(everything, indent=2))
         return 0
-    names = {**list_presets(), **list_image_presets()}
+    from gancore.pix2pix_presets import list_pix2pix_presets
+
+    names = {**list_presets(), **list_image_presets(), **list_pix2pix_presets()}
     width = max(map(len, names))
     for name, description in names.items():
         print(f"{name:<{width}}  {description}")
@@ -273,7 +287,7 @@ def _train(run, args) -> int:
             raise RuntimeError(f"the ranks' weights drifted apart (max |difference| {drift:.3g})")
         result.update(world_size=ctx.world_size, replica_drift=drift)
     if run.is_main:
-        report = run.report if run.kind == "image" else runs.evaluate(run)
+        report = run.report if run.kind != "toy" else runs.evaluate(run)
         print(json.dumps({**result, **report}, indent=2))
     if stop.signal:
         if run.is_main:
@@ -347,10 +361,15 @@ def cmd_eval(args, argv) -> int:
     from gancore.hub import load_checkpoint
     from gancore.toy import get_toy
 
-    if not 10 <= args.n <= 100_000:
+    if args.n is not None and not 10 <= args.n <= 100_000:
         raise UserError(f"--n must be between 10 and 100000, got {args.n}.")
     loaded = load_checkpoint(args.source, revision=args.revision)
     _torch_threads(loaded.kind)
+    if args.n is None:
+        from gancore.metrics_stacked import PACGAN_SAMPLES
+
+        stacked = loaded.config.get("data", {}).get("name") == "stacked-mnist"
+        args.n = PACGAN_SAMPLES if stacked else 2500
     if loaded.config.get("format") == "community":
         raise UserError(
             f"eval scores gancore checkpoints against their training data with a classifier "
@@ -358,6 +377,12 @@ def cmd_eval(args, argv) -> int:
             "model, so there is nothing to score it against. Use `sample` to look at it."
         )
     data = {k: v for k, v in loaded.config["data"].items() if k != "class_names"}
+    if loaded.kind == "pix2pix":
+        from gancore.pix2pix_presets import evaluate_checkpoint
+
+        root = None if args.data_root is None else str(args.data_root)
+        print(json.dumps(evaluate_checkpoint(loaded, n=args.n, root=root), indent=2))
+        return 0
     if loaded.kind == "image":
         from gancore.image_presets import open_preset_data
 
@@ -384,6 +409,30 @@ def cmd_eval(args, argv) -> int:
     dist = get_toy(data.pop("name"), **data)
     fakes = loaded.sample(args.n, seed=runs.EVAL_SEED).astype(np.float64)
     print(json.dumps({"source": loaded.source, **runs.toy_quality(fakes, dist)}, indent=2))
+    return 0
+
+
+def cmd_translate(args, argv) -> int:
+    from gancore.hub import load_checkpoint
+    from gancore.pix2pix import translate
+    from gancore.pix2pix_io import TranslateInputError, read_inputs, write_outputs
+
+    if args.out.suffix.lower() not in (".npz", ".png"):
+        raise UsageError(f"--out must end in .npz or .png, got {args.out.name!r}.")
+    loaded = load_checkpoint(args.source, revision=args.revision)
+    if loaded.kind != "pix2pix":
+        raise UserError(
+            f"{args.source} is a {loaded.kind} checkpoint: it draws samples (use `sample`); "
+            "translate needs a pix2pix checkpoint (e.g. one trained from pix2pix-edges-mnist)."
+        )
+    m = loaded.config["model"]
+    try:
+        x = read_inputs(args.input, channels=m["channels"], image_size=m["image_size"])
+    except TranslateInputError as err:
+        raise UsageError(f"{err}.") from None
+    y = translate(loaded.generator, x)
+    write_outputs(args.out, x, y)
+    print(f"translated {len(x)} input(s) ({m['task']}) to {args.out}", file=sys.stderr)
     return 0
 
 
@@ -429,12 +478,16 @@ def _check_overrides(preset, overrides: list[str], seed: int | None) -> None:
     """Resolve the preset with --set and --seed before anything starts: a bad value is a usage
     error (exit code 2) naming the key and its range."""
     from gancore.image_presets import IMAGE_PRESETS, resolve_image_preset
+    from gancore.pix2pix_presets import PIX2PIX_PRESETS, resolve_pix2pix_preset
     from gancore.presets import resolve_preset
 
     kind = "image" if preset in IMAGE_PRESETS else None
+    kind = "pix2pix" if preset in PIX2PIX_PRESETS else kind
     if isinstance(preset, dict):
         kind = preset.get("kind")
-    resolve = resolve_image_preset if kind == "image" else resolve_preset
+    resolve = {"image": resolve_image_preset, "pix2pix": resolve_pix2pix_preset}.get(
+        kind, resolve_preset
+    )
     try:
         resolve(preset, seed=seed, overrides=overrides)
     except ValueError as err:
@@ -443,9 +496,10 @@ def _check_overrides(preset, overrides: list[str], seed: int | None) -> None:
 
 def _load_preset_arg(text: str):
     from gancore.image_presets import IMAGE_PRESETS
+    from gancore.pix2pix_presets import PIX2PIX_PRESETS
     from gancore.presets import PRESETS
 
-    if text in PRESETS or text in IMAGE_PRESETS:
+    if text in PRESETS or text in IMAGE_PRESETS or text in PIX2PIX_PRESETS:
         return text
     path = Path(text)
     if path.suffix.lower() == ".json" or path.exists():

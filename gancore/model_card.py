@@ -23,6 +23,10 @@ def _cell(v: Any) -> str:
 def card_text(cfg: dict, *, has_sample: bool = False, card_extra: str = "") -> str:
     """The README.md text (YAML metadata + markdown) for a validated checkpoint config."""
     model, data, kind = cfg["model"], cfg["data"], cfg["kind"]
+    if kind == "pix2pix":
+        from gancore.pix2pix_card import pix2pix_card_text
+
+        return pix2pix_card_text(cfg, has_sample=has_sample, card_extra=card_extra)
     classes = model.get("num_classes", 0)
     arch = "DCGAN" if kind == "image" else "MLP GAN"
     tags = {

@@ -80,18 +80,23 @@ class Run:
 
 
 def preset_kind(preset: str | dict[str, Any]) -> str:
-    """'toy' or 'image' for a preset name or dict; ValueError naming the choices otherwise."""
+    """'toy', 'image' or 'pix2pix' for a preset name or dict; ValueError naming the choices otherwise."""
+    from gancore.pix2pix_presets import PIX2PIX_PRESETS
+
     if isinstance(preset, dict):
         kind = preset.get("kind")
-        if kind not in ("toy", "image"):
-            raise ValueError(f"a preset's kind must be 'toy' or 'image', got {kind!r}")
+        if kind not in ("toy", "image", "pix2pix"):
+            raise ValueError(f"a preset's kind must be 'toy', 'image' or 'pix2pix', got {kind!r}")
         return kind
     if preset in IMAGE_PRESETS:
         return "image"
+    if preset in PIX2PIX_PRESETS:
+        return "pix2pix"
     if preset in PRESETS:
         return "toy"
     raise ValueError(
-        f"unknown preset {preset!r}; choose one of {sorted(PRESETS) + sorted(IMAGE_PRESETS)}"
+        f"unknown preset {preset!r}; choose one of "
+        f"{sorted(PRESETS) + sorted(IMAGE_PRESETS) + sorted(PIX2PIX_PRESETS)}"
     )
 
 
@@ -124,7 +129,9 @@ def start(
 
     ``data_root``: where image datasets live (default: $GANCORE_DATA, else ~/.cache/gancore/data).
     ``dist``: this process's place in a torchrun job (image runs only)."""
-    if preset_kind(preset) == "image":
+    if preset_kind(preset) == "pix2pix":
+        resolved, trainer, data = _start_pix2pix(preset, seed, overrides, device, data_root, dist)
+    elif preset_kind(preset) == "image":
         resolved = resolve_image_preset(preset, seed=seed, overrides=overrides)
         trainer, data = _build_image(resolved, device, data_root, dist)
         if dist is not None:
@@ -161,7 +168,10 @@ def resume(
         "train": loaded.config["train"],
     }
     state = load_training_state(folder)
-    if preset["kind"] == "image":
+    if preset["kind"] == "pix2pix":
+        _, trainer, data = _start_pix2pix(preset, None, None, device, data_root, dist)
+        trainer.load_state_dict(state)
+    elif preset["kind"] == "image":
         trainer, data = _build_image(preset, device, data_root, dist)
         if dist is not None and not dist.is_main:
             noise = distributed.rank_noise_state(
@@ -182,6 +192,16 @@ def resume(
     return _with_metrics(run, data_root)
 
 
+def _start_pix2pix(preset, seed, overrides, device, data_root, dist):
+    from gancore.pix2pix_presets import build_pix2pix_run, resolve_pix2pix_preset
+
+    if dist is not None:
+        raise ValueError("pix2pix runs train in one process; run them without torchrun")
+    resolved = resolve_pix2pix_preset(preset, seed=seed, overrides=overrides)
+    root = None if data_root is None else str(data_root)
+    return (resolved, *build_pix2pix_run(resolved, device=device, root=root))
+
+
 def _with_metrics(run: Run, data_root: str | Path | None) -> Run:
     """Image runs on a dataset with a shipped classifier get its quality numbers at each save."""
     if run.kind == "image" and run.image_metrics is None:
@@ -197,6 +217,8 @@ def classifier_quality(
     precision and recall (gancore.metrics_image); {} for datasets without a classifier."""
     from gancore import metrics_image
 
+    if dataset == "stacked-mnist":  # modes of 1000 and KL to uniform, each plane read as a digit
+        return stacked_quality(fakes)
     if dataset not in CLASSIFIED_DATASETS:
         return {}
     m = metrics_image.evaluate_images(fakes, dataset=dataset, labels=labels, data_root=data_root)
@@ -205,6 +227,16 @@ def classifier_quality(
         "min_class_share", "precision", "recall", "n_real",
     )  # fmt: skip
     return {k: m[k] for k in keep if m.get(k) is not None}
+
+
+def stacked_quality(fakes: np.ndarray) -> dict[str, Any]:
+    """Stacked MNIST's modes covered of 1000 and KL(mode histogram || uniform) (PacGAN counts
+    on 26,000 samples: fewer read fewer modes and a larger KL for the same G)."""
+    from gancore import metrics_stacked
+
+    m = metrics_stacked.stacked_mnist_metrics(fakes)
+    keep = ("modes_covered", "num_modes", "kl_to_uniform", "largest_mode_share")
+    return {**{k: m[k] for k in keep}, "mode_samples": m["samples"]}
 
 
 def train(
@@ -275,6 +307,10 @@ def evaluate(run: Run, *, quality: bool = True) -> dict[str, float]:
         g = torch.Generator().manual_seed(EVAL_SEED)
         fakes = run.trainer.sample(EVAL_SAMPLES, generator=g).numpy().astype(np.float64)
         return toy_quality(fakes, run.data)
+    if run.kind == "pix2pix":
+        from gancore.pix2pix_presets import pix2pix_report
+
+        return pix2pix_report(run, quality=quality)
     return image_report(run, quality=quality)
 
 
@@ -357,6 +393,10 @@ def save(run: Run, *, quality: bool = True) -> Path | None:
     Only rank 0 of a torchrun job writes (the others return None)."""
     if not run.is_main:
         return None
+    if run.kind == "pix2pix":
+        from gancore.pix2pix_presets import save_pix2pix
+
+        return save_pix2pix(run, quality=quality)
     trainer = run.trainer
     data = dict(run.preset["data"])
     if run.kind == "toy":

@@ -1,0 +1,156 @@
+"""pix2pix's generator (Isola et al. 2017): a size-adaptive U-Net, and the config of the pair.
+
+The encoder halves the image with stride-2 convolutions while the side stays even and
+above 4 (28 -> 14 -> 7; 32 -> 16 -> 8 -> 4; 64 -> ... -> 4), a 3 x 3 convolution works at
+the bottom, and the decoder doubles back with transposed convolutions, each reading the
+previous decoder map concatenated with the encoder map of the same size (the skip
+connections that carry the input's detail straight across). Dropout in the bottom and the
+first decoder block is pix2pix's noise (there is no z): active while training, off in
+``eval()``, so a translation is a deterministic function of the input.
+
+Normalisation is GroupNorm (per sample), so an image translates the same alone or in a
+batch. The discriminator is in gancore/models/patchgan.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import torch
+from torch import nn
+
+from gancore.models.dcgan import _check_int, weights_init
+
+P2P_SIZES = (28, 32, 64)
+P2P_TASKS = ("edges", "superres4", "inpaint", "paired")
+
+
+@dataclass
+class Pix2PixConfig:
+    """A pix2pix pair and its objective; validated on construction, JSON-serialisable.
+
+    The objective is part of the model's identity here: ``l1_lambda`` weighs the L1 term
+    and ``adversarial=False`` gives the L1-only baseline (no GAN term; D is not trained)."""
+
+    image_size: int = 28
+    channels: int = 1  # of the input and of the output
+    task: str = "edges"  # what the input is (gancore.tasks)
+    g_features: int = 32  # channels of the U-Net's first encoder map
+    d_features: int = 32  # channels of the PatchGAN's first map
+    dropout: float = 0.5
+    l1_lambda: float = 100.0
+    adversarial: bool = True
+
+    def __post_init__(self) -> None:
+        if type(self.image_size) is not int or self.image_size not in P2P_SIZES:
+            raise ValueError(f"image_size must be one of {P2P_SIZES}, got {self.image_size!r}")
+        if type(self.channels) is not int or self.channels not in (1, 3):
+            raise ValueError(f"channels must be 1 or 3, got {self.channels!r}")
+        if self.task not in P2P_TASKS:
+            raise ValueError(f"task must be one of {list(P2P_TASKS)}, got {self.task!r}")
+        _check_int("g_features", self.g_features, 8, 256)
+        _check_int("d_features", self.d_features, 8, 256)
+        for name, hi in (("dropout", 0.9), ("l1_lambda", 1e4)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= hi:
+                raise ValueError(f"{name} must be a number in [0, {hi}], got {v!r}")
+        if not isinstance(self.adversarial, bool):
+            raise ValueError(f"adversarial must be true or false, got {self.adversarial!r}")
+        if not self.adversarial and self.l1_lambda == 0:
+            raise ValueError("l1_lambda must be > 0 when adversarial is false: nothing to learn")
+
+    @property
+    def depth(self) -> int:
+        """Stride-2 levels of the U-Net (2 at 28 px, 3 at 32, 4 at 64)."""
+        size, n = self.image_size, 0
+        while size % 2 == 0 and size > 4:
+            size, n = size // 2, n + 1
+        return n
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Pix2PixConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown Pix2PixConfig keys {unknown}; expected a subset of {sorted(known)}"
+            )
+        return cls(**data)
+
+    def num_parameters(self) -> dict[str, int]:
+        from gancore.models.patchgan import PatchGAN  # lazy: patchgan imports this module
+
+        with torch.device("meta"):  # counted without allocating
+            g = sum(p.numel() for p in UNetGenerator(self).parameters())
+            d = sum(p.numel() for p in PatchGAN(self).parameters())
+        return {"generator": g, "discriminator": d, "total": g + d}
+
+
+def _norm(ch: int) -> nn.GroupNorm:
+    return nn.GroupNorm(min(8, ch), ch)
+
+
+def _widths(cfg: Pix2PixConfig) -> list[int]:
+    return [cfg.g_features * 2 ** min(i, 3) for i in range(cfg.depth)]
+
+
+class UNetGenerator(nn.Module):
+    """inputs (B, C, H, W) in [-1, 1] -> outputs (B, C, H, W) in [-1, 1]."""
+
+    def __init__(self, config: Pix2PixConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.num_classes = 0  # the Trainer's interface: pix2pix is conditioned on an image
+        self.image_size, self.channels = config.image_size, config.channels
+        widths, p = _widths(config), config.dropout
+        self.down = nn.ModuleList()
+        in_ch = config.channels
+        for i, w in enumerate(widths):  # no norm on the first layer, as in pix2pix
+            layers: list[nn.Module] = [nn.Conv2d(in_ch, w, 4, 2, 1, bias=i == 0)]
+            self.down.append(
+                nn.Sequential(*layers, *([] if i == 0 else [_norm(w)]), nn.LeakyReLU(0.2))
+            )
+            in_ch = w
+        self.bottom = nn.Sequential(
+            nn.Conv2d(in_ch, in_ch, 3, 1, 1, bias=False), _norm(in_ch), nn.ReLU(), nn.Dropout(p)
+        )
+        self.up = nn.ModuleList()
+        for i in reversed(range(len(widths))):
+            out_ch = widths[i - 1] if i > 0 else config.channels
+            block: list[nn.Module] = [
+                nn.ConvTranspose2d(in_ch + widths[i], out_ch, 4, 2, 1, bias=i == 0)
+            ]
+            if i > 0:
+                block += [_norm(out_ch), nn.ReLU()]
+                if i == len(widths) - 1:
+                    block.append(nn.Dropout(p))
+            else:
+                block.append(nn.Tanh())
+            self.up.append(nn.Sequential(*block))
+            in_ch = out_ch
+        self.apply(weights_init)
+
+    def check_input(self, x: torch.Tensor) -> None:
+        want = (self.channels, self.image_size, self.image_size)
+        if x.dim() != 4 or tuple(x.shape[1:]) != want:
+            raise ValueError(
+                f"the U-Net translates (N, {want[0]}, {want[1]}, {want[2]}) inputs, got "
+                f"{tuple(x.shape)}"
+            )
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        if y is not None:
+            raise ValueError("pix2pix's U-Net takes no labels")
+        self.check_input(x)
+        skips = []
+        for block in self.down:
+            x = block(x)
+            skips.append(x)
+        x = self.bottom(x)
+        for block in self.up:
+            x = block(torch.cat([x, skips.pop()], dim=1))
+        return x
