@@ -52,6 +52,10 @@ def pix2pix_card_text(cfg: dict, *, has_sample: bool = False, card_extra: str = 
         "```python\nfrom gancore import tasks\nfrom gancore.hub import load_checkpoint\n"
         "from gancore.pix2pix import translate\n\n"
         'gan = load_checkpoint("OWNER/NAME")  # a Hub repo id, a folder or a shipped name\n'
-XX
+        + (
+            "outputs = translate(gan.generator, inputs)  # float32 (N, C, H, W) in [-1, 1]\n```\n"
+            if model.task == "paired"
+            else f'outputs = translate(gan.generator, tasks.make_input("{model.task}", images))\n```\n'
+        )
     )
     return "\n".join(parts + ([card_extra.strip() + "\n"] if card_extra else []))
