@@ -26,6 +26,7 @@ BENCHMARKS = [
     "memory",
     "speed_work",
     "dynamics_render",
+    "stacked_mnist",
     "community_speed",
 ]
 

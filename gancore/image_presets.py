@@ -2,7 +2,7 @@
 
 An image preset is a JSON-able dict, the image twin of the toy presets in presets.py:
   {"kind": "image", "description": str,
-   "data": {"name": "mnist" | "fashion-mnist" | "cifar10" | "folder", ["path": DIR,
+   "data": {"name": "mnist" | "fashion-mnist" | "cifar10" | "stacked-mnist" | "folder", ["path": DIR,
             "max_images": N]},
    "model": DCGANConfig dict, "train": TrainConfig dict}
 Any dataset fits any model size: gancore.data resizes and converts channels per batch.
@@ -25,7 +25,7 @@ from gancore.seeding import set_seed
 from gancore.train import TrainConfig, Trainer
 
 # torchvision sets and their class counts; a folder's classes are known only once it is read
-DATASET_CLASSES = {"mnist": 10, "fashion-mnist": 10, "cifar10": 10}
+DATASET_CLASSES = {"mnist": 10, "fashion-mnist": 10, "cifar10": 10, "stacked-mnist": 1000}
 DATA_KEYS = {"name", "path", "max_images"}
 
 
@@ -46,6 +46,7 @@ _MNIST_MODEL = dict(image_size=28, channels=1, latent_dim=64, g_features=32, d_f
 # projection D (cond_mode="projection") let G ignore z and draw one image per class, with
 # weak label adherence; with the label plane every row was its digit, in varied styles.
 _CGAN_MODEL = {**_MNIST_MODEL, "num_classes": 10, "cond_mode": "channel"}
+_STACKED_MODEL = {**_MNIST_MODEL, "channels": 3}
 _DCGAN_TRAIN = dict(
     loss="non_saturating",
     batch_size=64,
@@ -72,6 +73,21 @@ IMAGE_PRESETS: dict[str, dict[str, Any]] = {
         {"name": "mnist"},
         _MNIST_MODEL,
         {**_DCGAN_TRAIN, "lr_g": 1e-4, "lr_d": 4e-4, "ema_decay": 0.999},
+    ),
+    # Stacked MNIST (1000 modes, three digits as R, G, B planes): the mode-collapse benchmark
+    # of VEEGAN and PacGAN (Lin et al. 2018, Table 2). The plain DCGAN, shaped as dcgan-mnist
+    # with 3 channels; benchmarks/stacked_mnist.py compares it with each stabilizer.
+    "dcgan-stacked-mnist": _image(
+        "Plain DCGAN on Stacked MNIST (3 digits as R, G, B: 1000 modes), 28 px, CPU-sized.",
+        {"name": "stacked-mnist"},
+        _STACKED_MODEL,
+        {**_DCGAN_TRAIN, "ema_decay": 0.999},
+    ),
+    "stacked-mnist": _image(
+        "Stacked MNIST with PacGAN packing (D judges 2 samples at once): covers the 1000 modes.",
+        {"name": "stacked-mnist"},
+        _STACKED_MODEL,
+        {**_DCGAN_TRAIN, "ema_decay": 0.999, "pack": 2},
     ),
     "cgan-mnist": _image(
         "Class-conditional DCGAN on MNIST (label as a learned input plane of D): pick the digit.",

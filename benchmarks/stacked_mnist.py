@@ -1,0 +1,221 @@
+"""Stacked MNIST (1000 modes) through the CLI: the plain DCGAN and each stabilizer, same wall time.
+
+Each run is `python -m gancore train dcgan-stacked-mnist --max-seconds S --seed 0 --set ...`
+(one stabilizer added to the plain preset), then `python -m gancore sample DIR -n 26000`, the
+samples scored by ``gancore.metrics_stacked``: each colour plane read as a digit by the
+shipped MNIST classifier, modes covered (at least one sample) of 1000 and KL(mode histogram
+|| uniform) in nats, on 26,000 samples as PacGAN counts. The runs go one after another in
+one process, each on the whole machine; the 1-minute load average is read before and after
+each. The target (issue 14): `python -m gancore train stacked-mnist --max-seconds 900`, then
+26,000 samples: >= 990 of 1000 modes and KL <= 0.1.
+
+    python -m benchmarks stacked_mnist                       # the sweep, S = 180 s per run
+    python -m benchmarks.stacked_mnist --seconds 60          # a shorter sweep
+    python -m benchmarks.stacked_mnist --target              # only the 900 s target run
+    python -m benchmarks.stacked_mnist --only plain,pack2    # some rows of the sweep
+
+(``GANCORE_BENCH_SECONDS`` sets S for ``python -m benchmarks``.) The sweep and the target keep
+their numbers in benchmarks/results/stacked_mnist.json, so either can be re-run alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import RESULTS, ROOT, commit, write_section
+
+PLAIN = "dcgan-stacked-mnist"
+BEST = "stacked-mnist"
+TARGET_SECONDS, TARGET_MODES, TARGET_KL = 900.0, 990, 0.1
+# name: (label in the table, preset, --set overrides)
+VARIANTS: dict[str, tuple[str, str, list[str]]] = {
+    "plain": ("plain DCGAN (dcgan-stacked-mnist)", PLAIN, []),
+    "r1": ("R1, gamma 1 (lazy, every 4)", PLAIN, ["train.r1_gamma=1", "train.reg_every=4"]),
+    "r2": ("R2, gamma 1 (lazy, every 4)", PLAIN, ["train.r2_gamma=1", "train.reg_every=4"]),
+    "sn": ("spectral norm of D", PLAIN, ["train.spectral_norm=true"]),
+    "noise": (
+        "instance noise 0.1, annealed over 2,000 rounds",
+        PLAIN,
+        ["train.instance_noise=0.1", "train.instance_noise_steps=2000"],
+    ),
+    "pack2": ("PacGAN, pack 2", PLAIN, ["train.pack=2"]),
+    "mbstd": ("minibatch std", PLAIN, ["train.minibatch_std=true"]),
+    "unroll": ("unrolled D, 5 steps", PLAIN, ["train.unroll_steps=5"]),
+    "diffaug": ("DiffAugment translation,cutout", PLAIN, ["train.diffaugment=translation,cutout"]),
+    "ttur": ("TTUR: lr_d 4e-4, lr_g 1e-4", PLAIN, ["train.lr_g=1e-4", "train.lr_d=4e-4"]),
+    "best": (f"the `{BEST}` preset", BEST, []),
+}
+PACGAN_ROWS = [("DCGAN (PacGAN Table 2)", 99.0, 3.40), ("PacDCGAN2 (PacGAN Table 2)", 1000.0, 0.06)]
+STORE = RESULTS / "stacked_mnist.json"
+
+
+def _load1() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def _cli(*args: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "gancore", *args], cwd=ROOT, capture_output=True, text=True
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"gancore {args[0]} failed:\n{out.stderr[-2000:]}")
+    return out.stdout
+
+
+def run_one(preset: str, overrides: list[str], seconds: float, out: Path, samples: int) -> dict:
+    """Train through the CLI, sample through the CLI, score the samples; with the load."""
+    from gancore import metrics_stacked
+
+    sets = [a for o in overrides for a in ("--set", o)]
+    train_args = ["train", preset, "--max-seconds", f"{seconds:g}", "--seed", "0"]
+    train_args += ["--out", str(out), *sets]
+    load_before, began = _load1(), time.monotonic()
+    report = json.loads(_cli(*train_args))
+    wall = time.monotonic() - began
+    load_after = _load1()
+    npz = out / "samples.npz"
+    _cli("sample", str(out), "-n", str(samples), "--out", str(npz))
+    import numpy as np
+
+    with np.load(npz) as f:
+        m = metrics_stacked.stacked_mnist_metrics(f["samples"])
+    shown = ["python", "-m", "gancore", *train_args]
+    return {
+        "command": shlex.join(shown),
+        "steps": report["step"],
+        "images_per_second": report.get("images_per_second"),
+        "train_wall_s": wall,
+        "load_before": load_before,
+        "load_after": load_after,
+        **m,
+    }
+
+
+def _store() -> dict:
+    return json.loads(STORE.read_text()) if STORE.exists() else {}
+
+
+def _save(key: str, value: dict) -> None:
+    data = _store()
+    data[key] = value
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    STORE.write_text(json.dumps(data, indent=1) + "\n")
+
+
+def _threads() -> str:
+    t = os.environ.get("GANCORE_TORCH_THREADS")
+    return f"GANCORE_TORCH_THREADS={t} " if t else ""
+
+
+def sweep(seconds: float, names: list[str], samples: int) -> None:
+    rows = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            label, preset, overrides = VARIANTS[name]
+            rows[name] = run_one(preset, overrides, seconds, Path(tmp) / name, samples)
+            r = rows[name]
+            print(name, r["steps"], r["modes_covered"], f"{r['kl_to_uniform']:.3f}", flush=True)
+    old = _store().get("sweep", {})
+    if (old.get("seconds"), old.get("samples")) == (seconds, samples):  # --only adds rows
+        rows = {**old["rows"], **rows}
+        rows = {name: rows[name] for name in VARIANTS if name in rows}
+    _save(
+        "sweep",
+        {
+            "seconds": seconds,
+            "samples": samples,
+            "rows": rows,
+            "commit": commit(),
+            "env": _threads(),
+        },
+    )
+
+
+def target(samples: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        r = run_one(BEST, [], TARGET_SECONDS, Path(tmp) / "target", samples)
+    print("target", r["steps"], r["modes_covered"], f"{r['kl_to_uniform']:.3f}", flush=True)
+    _save("target", {**r, "commit": commit(), "env": _threads()})
+
+
+def render() -> str:
+    data = _store()
+    lines = []
+    s = data.get("sweep")
+    if s:
+        lines += [
+            f"### Sweep: {s['seconds']:g} s of training per run, {s['samples']:,} samples each "
+            f"(commit {s['commit']}{', ' + s['env'].strip() if s['env'] else ''})",
+            "",
+            "| run | steps in the time | images/s | modes covered (of 1000) | KL(modes ‖ uniform) "
+            "| largest mode | load 1 min before → after |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for name, r in s["rows"].items():
+            ips = r.get("images_per_second")
+            lines.append(
+                f"| {VARIANTS[name][0]} | {r['steps']:,} | {ips:,.0f} | {r['modes_covered']} | "
+                f"{r['kl_to_uniform']:.2f} | {r['largest_mode_share']:.1%} | "
+                f"{r['load_before']:.1f} → {r['load_after']:.1f} |"
+            )
+        for label, modes, kl in PACGAN_ROWS:
+            lines.append(
+                f"| {label}, GPU, far longer training | — | — | {modes:.0f} | {kl:.2f} | — | — |"
+            )
+        lines += [""]
+    t = data.get("target")
+    if t:
+        met = t["modes_covered"] >= TARGET_MODES and t["kl_to_uniform"] <= TARGET_KL
+        lines += [
+            f"### Target: `{BEST}`, {TARGET_SECONDS:g} s, {t['samples']:,} samples "
+            f"(target ≥ {TARGET_MODES} modes and KL ≤ {TARGET_KL})",
+            "",
+            f"- Command: `{t['env']}{t['command']}`, then `python -m gancore sample DIR -n "
+            f"{t['samples']} --out samples.npz`, scored by `gancore.metrics_stacked` "
+            f"(commit {t['commit']})",
+            f"- {t['steps']:,} steps ({t['images_per_second']:,.0f} images/s); load average "
+            f"(1 min) {t['load_before']:.1f} before, {t['load_after']:.1f} after",
+            f"- Modes covered: **{t['modes_covered']} / 1000**; KL(modes ‖ uniform): "
+            f"**{t['kl_to_uniform']:.3f}**; largest mode {t['largest_mode_share']:.2%} of samples",
+            f"- Target met: **{'yes' if met else 'no'}**.",
+            "",
+        ]
+    if not lines:
+        lines = ["Not run yet: `python -m benchmarks stacked_mnist`."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.stacked_mnist", description=__doc__)
+    default = float(os.environ.get("GANCORE_BENCH_SECONDS", "180"))
+    p.add_argument("--seconds", type=float, default=default, help="training per sweep run")
+    p.add_argument("--samples", type=int, default=26_000, help="samples scored per run")
+    p.add_argument("--only", help=f"comma-separated rows of: {', '.join(VARIANTS)}")
+    p.add_argument("--target", action="store_true", help=f"only the {TARGET_SECONDS:g} s target")
+    args = p.parse_args([] if argv is None and __name__ != "__main__" else argv)
+    names = args.only.split(",") if args.only else list(VARIANTS)
+    if unknown := sorted(set(names) - set(VARIANTS)):
+        p.error(f"unknown row(s) {unknown}; choose from {', '.join(VARIANTS)}")
+    if args.target:
+        target(args.samples)
+    else:
+        sweep(args.seconds, names, args.samples)
+    write_section(
+        "stacked_mnist",
+        "Stacked MNIST: 1000 modes, each stabilizer beside PacGAN's Table 2",
+        __doc__.split("\n\n", 1)[1].split("\n\n    python")[0] + "\n\n" + render(),
+        "python -m benchmarks stacked_mnist"
+        + ("" if args.seconds == 180 or args.target else f" (--seconds {args.seconds:g})"),
+    )
+
+
+if __name__ == "__main__":
+    main()
