@@ -158,7 +158,7 @@ class Pix2PixTrainer(Trainer):
                 x, y = self._pair(n)
             with self._autocast():
                 with torch.no_grad():
-                    fake = G(x)
+                    fake = G(x, generator=self.noise)
                 real_pair, fake_pair = torch.cat([x, y], 1), torch.cat([x, fake], 1)
                 real_out, fake_out = D(real_pair), D(fake_pair)
                 d_loss = spec.d_loss(real_out.float(), fake_out.float())
@@ -174,7 +174,7 @@ class Pix2PixTrainer(Trainer):
                 clip_weights(D, cfg.clip_value)
         if adv and not update_d:  # D's objective measured on this batch, D unchanged
             with torch.no_grad():
-                fake = G(x)
+                fake = G(x, generator=self.noise)
                 real_out = D(torch.cat([x, y], 1))
                 fake_out = D(torch.cat([x, fake], 1))
                 d_loss = spec.d_loss(real_out, fake_out)
@@ -184,12 +184,12 @@ class Pix2PixTrainer(Trainer):
         try:
             if not update_g:
                 with torch.no_grad():
-                    g_loss, gan, l1 = self._g_terms(x, y, G(x))
+                    g_loss, gan, l1 = self._g_terms(x, y, G(x, generator=self.noise))
             for j in range(cfg.g_steps if update_g else 0):
                 if j:
                     x, y = self._pair(n)
                 with self._autocast():
-                    fake = G(x)
+                    fake = G(x, generator=self.noise)
                     g_loss, gan, l1 = self._g_terms(x, y, fake.float())
                 self.opt_g.zero_grad(set_to_none=True)
                 g_loss.backward()

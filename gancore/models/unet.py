@@ -106,7 +106,7 @@ class UNetGenerator(nn.Module):
         self.config = config
         self.num_classes = 0  # the Trainer's interface: pix2pix is conditioned on an image
         self.image_size, self.channels = config.image_size, config.channels
-        widths, p = _widths(config), config.dropout
+        widths, p = _widths(config), float(config.dropout)
         self.down = nn.ModuleList()
         in_ch = config.channels
         for i, w in enumerate(widths):  # no norm on the first layer, as in pix2pix
@@ -115,8 +115,9 @@ class UNetGenerator(nn.Module):
                 nn.Sequential(*layers, *([] if i == 0 else [_norm(w)]), nn.LeakyReLU(0.2))
             )
             in_ch = w
+        self.dropout = p
         self.bottom = nn.Sequential(
-            nn.Conv2d(in_ch, in_ch, 3, 1, 1, bias=False), _norm(in_ch), nn.ReLU(), nn.Dropout(p)
+            nn.Conv2d(in_ch, in_ch, 3, 1, 1, bias=False), _norm(in_ch), nn.ReLU()
         )
         self.up = nn.ModuleList()
         for i in reversed(range(len(widths))):
@@ -126,8 +127,6 @@ class UNetGenerator(nn.Module):
             ]
             if i > 0:
                 block += [_norm(out_ch), nn.ReLU()]
-                if i == len(widths) - 1:
-                    block.append(nn.Dropout(p))
             else:
                 block.append(nn.Tanh())
             self.up.append(nn.Sequential(*block))
@@ -142,7 +141,21 @@ class UNetGenerator(nn.Module):
                 f"{tuple(x.shape)}"
             )
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+    def _drop(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        # dropout drawn from the trainer's generator, so a resumed run is bit-exact
+        if not self.training or self.dropout == 0:
+            return x
+        keep = torch.rand(x.shape, generator=generator, device=x.device) >= self.dropout
+        return x * keep.to(x.dtype) / (1 - self.dropout)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor | None = None,
+        *,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Translate x; in training mode dropout (the noise) is drawn from ``generator``."""
         if y is not None:
             raise ValueError("pix2pix's U-Net takes no labels")
         self.check_input(x)
@@ -150,7 +163,9 @@ class UNetGenerator(nn.Module):
         for block in self.down:
             x = block(x)
             skips.append(x)
-        x = self.bottom(x)
-        for block in self.up:
+        x = self._drop(self.bottom(x), generator)  # noise at the bottom and the first up block
+        for i, block in enumerate(self.up):
             x = block(torch.cat([x, skips.pop()], dim=1))
+            if i == 0 and len(self.up) > 1:
+                x = self._drop(x, generator)
         return x
