@@ -41,6 +41,7 @@ from pages._lab import (
 )
 from pages._live_chart import live_chart
 from pages._replay import replay_ui
+from pages._stacked import stacked_quality_ui
 
 KEY = "imglab"
 PACE_SECONDS = 1.0  # image rounds are heavier than toy ones: a refresh a second at most
@@ -66,9 +67,10 @@ DATA_CHOICES = {
     "mnist": "MNIST",
     "fashion-mnist": "Fashion-MNIST",
     "cifar10": "CIFAR-10 (170 MB download on first use)",
+    "stacked-mnist": "Stacked MNIST (3 digits as R, G, B: 1000 modes)",
     "folder": "your images (a zip upload)",
 }
-CHANNELS = {"mnist": 1, "fashion-mnist": 1, "cifar10": 3, "folder": 3}
+CHANNELS = {"mnist": 1, "fashion-mnist": 1, "cifar10": 3, "stacked-mnist": 3, "folder": 3}
 SIZES = (28, 32, 64)
 # what this page's pickers hold (the rest of a link is applied on top of them)
 LINK_WIDGET_KEYS = ("train.seed", "data.name", "model.image_size")
@@ -310,6 +312,8 @@ def quality_ui(lab: Lab, view: dict[str, Any]) -> None:
             "only (`python -m gancore eval` reports the same numbers for a saved run)."
         )
         return
+    if "modes_covered" in view["quality"]:  # Stacked MNIST: modes of 1000, KL to uniform
+        return stacked_quality_ui(KEY, view)
     last, history = view["quality"], view["quality_history"]
     prev = history[-2] if len(history) > 1 else None
     c = st.columns([1, 1, 1, 3])

@@ -44,7 +44,8 @@ def _candidates(value):
     if isinstance(value, bool):
         return [not value]
     if isinstance(value, int):
-        return [value + 1, value - 1, value * 2, 3, 2, 1, 10, 0, 28, 32]
+        # 1000: stacked-mnist's classes (num_classes is 0 or 1000 there)
+        return [value + 1, value - 1, value * 2, 3, 2, 1, 10, 0, 28, 32, 1000]
     if isinstance(value, float):
         return [value * 1.5, value * 0.7, value + 0.1, 0.1, 0.3, 0.0003]
     if isinstance(value, (list, tuple)):
