@@ -36,6 +36,7 @@ from gancore.user_data import parse_points_csv, rescale_points
 from pages import _hosted as hosted
 from pages import _links as links_ui
 from pages._live_chart import live_chart, reusing
+from pages._stabilizers import STRUCTURAL, split, stabilizers_ui
 
 # The labs' pacing: at most one refresh in flight per page, and no sooner than PACE_SECONDS
 # after the last one was drawn, or later when many runs share the server (see pace()). The
@@ -567,6 +568,9 @@ def hyperparameters_ui(key: str, lab: Lab, *, which: str = "a") -> None:
                 0.1,
                 key=f"{key}_gp",
             )
+        chosen = stabilizers_ui(key, cfg, images=lab.handle.kind == "image")
+        live, shape = split(chosen, cfg)
+        changes.update({k: v for k, v in chosen.items() if k not in STRUCTURAL})
         current = {k: cfg[k] for k in changes}
         current["betas_g"], current["betas_d"] = list(cfg["betas_g"]), list(cfg["betas_d"])
         if changes != current:
@@ -578,6 +582,23 @@ def hyperparameters_ui(key: str, lab: Lab, *, which: str = "a") -> None:
                 st.error(f"Not applied: {err}")
             except LiveError as err:
                 st.error(f"Not applied: {err}.")
+        if shape:
+            _reshape(lab, which, shape)
+
+
+def _reshape(lab: Lab, which: str, shape: dict[str, Any]) -> None:
+    """Start run ``which`` again from the seed with settings that change D's shape."""
+    cfg = lab.config if which == "a" else lab.handle.b["config"]
+    preset = {**lab.preset, "train": {**lab.preset["train"], **cfg, **shape}}
+    try:
+        lab.handle.reset(which=which, preset=preset)
+    except (ValueError, LiveError) as err:
+        st.error(f"Not applied: {err}")
+        return
+    if which == "a":
+        lab.preset = preset
+        lab.timeline.clear()
+    st.rerun()
 
 
 def status_line(lab: Lab) -> None:

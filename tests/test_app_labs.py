@@ -157,7 +157,7 @@ def _traces(at: AppTest) -> list[str]:
 def test_live_charts_keep_their_identity_so_the_browser_updates_them_in_place():
     at = run(LAB_2D)
     before = at.get("component_instance")[0].proto
-    assert len(at.get("component_instance")) == 4  # the curves too, before any training
+    assert len(at.get("component_instance")) == 5  # the curves too, and the replay's picture
     click(at, "lab2d_step10")
     after = at.get("component_instance")
     assert after[0].proto.id == before.id  # the same chart: no remount, a Plotly.react
@@ -165,8 +165,8 @@ def test_live_charts_keep_their_identity_so_the_browser_updates_them_in_place():
     args = json.loads(after[0].proto.json_args)
     assert args["height"] == 620
     assert "template" not in json.loads(args["spec"])["layout"]  # the page applies the look
-    assert len(after) == 4  # the picture, then losses, what D believes, quality
-    assert len({c.proto.id for c in after}) == 4
+    assert len(after) == 5  # the picture, then losses, what D believes, quality; replay
+    assert len({c.proto.id for c in after}) == 5
 
 
 def test_1d_lab_steps_move_p_g_toward_the_data():
@@ -179,7 +179,7 @@ def test_1d_lab_steps_move_p_g_toward_the_data():
     assert js1 < js0
     assert v1 < v0
     assert v1 >= -np.log(4) - 1e-3  # V(D*, G) is never below -log 4
-    assert len(charts(at)) == 3  # the picture, V over time, divergences over time
+    assert len(charts(at)) == 4  # the picture, V over time, divergences over time, replay
 
 
 def test_2d_lab_trains_on_uploaded_points_and_refuses_bad_files():

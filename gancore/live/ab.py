@@ -32,15 +32,16 @@ def pick(session: Any, which: str) -> Any:
 def fork(a: Any, *, fresh: bool = False, changes: dict[str, Any] | None = None) -> tuple[Any, Any]:
     """(A, B): B a copy of ``a`` now, or both new from ``a``'s settings and seed (``fresh``);
     B then takes ``changes`` (TrainConfig fields; ValueError names a bad one)."""
-    if fresh:
+    if fresh:  # B is built with its changes: it may differ in D's shape too (pack, ...)
         preset = {**a.preset, "train": a.trainer.config.to_dict()}
-        a_new, b = type(a)(preset, a.name), type(a)(preset, a.name)
+        b_preset = {**preset, "train": {**preset["train"], **(changes or {})}}
+        a_new, b = type(a)(preset, a.name), type(a)(b_preset, a.name)
     else:
         a_new, b = a, type(a)(a.preset, a.name)
         b.load_state(copy.deepcopy(a.state()))  # deep: A's and B's optimizers share nothing
         b.replay = copy.deepcopy(a.replay)  # B's past is A's
-    if changes:
-        b.trainer.update_config(**changes)
+        if changes:
+            b.trainer.update_config(**changes)
     b.preset = {**b.preset, "train": b.trainer.config.to_dict()}  # B's Reset keeps B's settings
     for run in (a_new, b):
         run.running, run.stop_at, run.max_rate = a.running, a.stop_at, a.max_rate
@@ -82,6 +83,9 @@ def also_b(session: Any, name: str, value: Any, kw: dict[str, Any]) -> Any:
         if kw.get("on"):
             b.error, b.notice = None, None
     elif name == "speed":
+        b.max_rate = a.max_rate
+    elif name == "reset":  # the page's Reset: A and B both start again from the seed
+        b = session.twin = type(b)(b.preset, b.name)
         b.max_rate = a.max_rate
     elif name == "view":
         value["b"] = {**b.view(**kw), "status": b.status()}

@@ -296,6 +296,12 @@ class WorkerPool:
             value["pool_notice"] = notice
         return value
 
+    def reopen_as(self, sid: str, preset: dict[str, Any]) -> None:
+        """A run rebuilt from other settings is reopened from those if its worker dies."""
+        with self._lock:
+            if sid in self._opened:
+                self._opened[sid] = {**self._opened[sid], "preset": preset}
+
     def _note_status(self, sid: str, value: Any) -> None:
         status = value.get("status", value) if isinstance(value, dict) else None
         if isinstance(status, dict) and "running" in status:
@@ -421,8 +427,13 @@ class LiveHandle:
         """Live hyperparameter edits (ValueError naming a bad value)."""
         return self._call("configure", changes=changes, which=which)
 
-    def reset(self, which: str = "a") -> dict[str, Any]:
-        return self._call("reset", which=which, timeout=OPEN_TIMEOUT)
+    def reset(self, which: str = "a", preset: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Fresh models from the seed (a pair's A: both A and B); with ``preset``, built from
+        that one instead (settings that shape D, such as PacGAN's pack, need this)."""
+        reply = self._call("reset", which=which, preset=preset, timeout=OPEN_TIMEOUT)
+        if preset is not None and which == "a":
+            self.pool.reopen_as(self.sid, preset)
+        return reply
 
     def export_zip(self, which: str = "a") -> bytes:
         return self._call("export_zip", which=which, timeout=600.0)

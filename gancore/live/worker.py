@@ -128,8 +128,8 @@ class Worker:
         if command == "configure":
             run.trainer.update_config(**kw["changes"])
             return run.status()
-        if command == "reset":
-            fresh = type(run)(run.preset, run.name)
+        if command == "reset":  # with ``preset``: a new run of other settings (D's shape)
+            fresh = type(run)(kw.get("preset") or run.preset, run.name)
             fresh.max_rate = run.max_rate
             if run is session.twin:
                 session.twin = fresh
