@@ -25,29 +25,31 @@ Row = tuple[str, float | None, float | None, str]  # label, A, B, format
 def ab_ui(key: str, lab: Lab) -> None:
     """Fork B (or start A and B afresh from the seed); while there is a B, what it changes,
     B's own settings, and keep A, keep B or reset B."""
+    if lab.handle.b is None:
+        slot = st.empty()
+        with slot.container():
+            c1, c2, c3 = st.columns([1.1, 1.5, 3.4])
+            fork = c1.button(
+                "Fork B",
+                icon=":material/call_split:",
+                key=f"{key}_fork",
+                width="stretch",
+                help="B is a copy of this run as it is now: weights, optimizer state, noise",
+            )
+            fresh = c2.button(
+                "A and B from the seed",
+                key=f"{key}_fork_fresh",
+                width="stretch",
+                help="both start again at step 0 from this seed, with these settings",
+            )
+            c3.caption(
+                "**What if?** Fork B, change any of B's settings below, and the two train "
+                "side by side from the same noise, step for step."
+            )
+        if not (fork or fresh) or not _fork(key, lab, fresh=fresh):
+            return
+        slot.empty()  # B's controls take the buttons' place in this same run
     b = lab.handle.b
-    if b is None:
-        c1, c2, c3 = st.columns([1.1, 1.5, 3.4])
-        if c1.button(
-            "Fork B",
-            icon=":material/call_split:",
-            key=f"{key}_fork",
-            width="stretch",
-            help="B is a copy of this run as it is now: weights, optimizer state, noise",
-        ):
-            _fork(key, lab, fresh=False)
-        if c2.button(
-            "A and B from the seed",
-            key=f"{key}_fork_fresh",
-            width="stretch",
-            help="both start again at step 0 from this seed, with these settings",
-        ):
-            _fork(key, lab, fresh=True)
-        c3.caption(
-            "**What if?** Fork B, change any of B's settings below, and the two train side "
-            "by side from the same noise, step for step."
-        )
-        return
     c1, c2, c3, c4 = st.columns([3.4, 1, 1, 1])
     said = c1.empty()  # filled once B's settings below are applied
     if c2.button("Keep A", key=f"{key}_keep_a", width="stretch", help="drop B"):
@@ -75,11 +77,15 @@ def b_train(lab: Lab) -> dict[str, Any] | None:
     return None if b is None else b["config"]
 
 
-def _fork(key: str, lab: Lab, *, fresh: bool) -> None:
+def _fork(key: str, lab: Lab, *, fresh: bool) -> bool:
+    """Fork; True when B is there. A fresh pair reruns the page (A is back at step 0)."""
     _forget(key, lab, "b_")  # B's settings widgets start from B's values
-    if call(lambda: lab.handle.fork(fresh=fresh)) is not None and fresh:
+    if call(lambda: lab.handle.fork(fresh=fresh)) is None:
+        return False
+    if fresh:
         lab.timeline.clear()
-    st.rerun()
+        st.rerun()
+    return True
 
 
 def _forget(key: str, lab: Lab, prefix: str) -> None:
