@@ -464,9 +464,10 @@ def cmd_link(args, argv) -> int:
     except ValueError as err:  # LinkError names the key; a bad --page says which pages exist
         raise UsageError(str(err)) from None
     current = link.resolved()
+    b_train = {**current["train"], **link.b_changes()} if link.b else None
     print(
         links.link_url(
-            links.link_query(link.preset, current, view=link.view),
+            links.link_query(link.preset, current, view=link.view, b_train=b_train),
             page=page,
             base=args.base or links.DEFAULT_BASE,
         )

@@ -261,3 +261,16 @@ def test_the_image_page_round_trips_its_link(mnist_root, monkeypatch):
     assert dict(at.query_params) == query and _shown_link(at) == query
     at.selectbox(key="imglab_dcgan-mnist_loss").set_value("least_squares").run()
     assert dict(at.query_params)["train.loss"] == "least_squares"
+
+
+def test_a_link_to_an_ab_pair_with_another_d_shape():
+    cmd = [sys.executable, "-m", "gancore", "link", "grid25", "--set", "train.pack=2"]
+    out = subprocess.run([*cmd, "--set", "b.train.pack=1"], capture_output=True, text=True)
+    url = out.stdout.strip()
+    assert url == "http://localhost:8501/lab-2d?preset=grid25&train.pack=2&b.train.pack=1"
+    at = _open("lab-2d", dict(parse_qsl(urlsplit(url).query)))
+    lab = at.session_state["lab2d"]
+    assert lab.config["pack"] == 2 and lab.handle.b["config"]["pack"] == 1
+    assert lab.handle.b["step"] == 0 and dict(at.query_params) == dict(
+        parse_qsl(urlsplit(url).query)
+    )
