@@ -19,6 +19,7 @@ image set with gancore.tasks; :class:`PairSource` reads a folder of pairs.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -127,6 +128,11 @@ class Pix2PixTrainer(Trainer):
     def remove_callback(self, event, fn) -> None:  # keep our own: it fills in l1 and g_gan
         if fn != self._add_extra:
             super().remove_callback(event, fn)
+
+    def update_config(self, **changes: Any) -> None:
+        """Trainer.update_config, refusing settings pix2pix would silently ignore."""
+        check_train_config(replace(self.config, **changes))
+        super().update_config(**changes)
 
     def _pair(self, n: int) -> tuple[Tensor, Tensor]:
         x, y = self.data.next_batch(n)

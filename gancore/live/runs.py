@@ -510,3 +510,7 @@ class ImageRun(LiveRun):
 
 
 KINDS = {"toy": ToyRun, "image": ImageRun}
+
+from gancore.live.pix2pix_run import Pix2PixRun  # noqa: E402 (it builds on LiveRun above)
+
+KINDS["pix2pix"] = Pix2PixRun
