@@ -87,7 +87,7 @@ def run_one(preset: str, overrides: list[str], seconds: float, out: Path, sample
 
     with np.load(npz) as f:
         m = metrics_stacked.stacked_mnist_metrics(f["samples"])
-    shown = ["python", "-m", "gancore", *train_args]
+    shown = ["python", "-m", "gancore", *train_args[: -2 - len(sets)], "--out", "DIR", *sets]
     return {
         "command": shlex.join(shown),
         "steps": report["step"],
@@ -200,11 +200,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--samples", type=int, default=26_000, help="samples scored per run")
     p.add_argument("--only", help=f"comma-separated rows of: {', '.join(VARIANTS)}")
     p.add_argument("--target", action="store_true", help=f"only the {TARGET_SECONDS:g} s target")
+    p.add_argument("--render", action="store_true", help="only rewrite the section from the JSON")
     args = p.parse_args([] if argv is None and __name__ != "__main__" else argv)
     names = args.only.split(",") if args.only else list(VARIANTS)
     if unknown := sorted(set(names) - set(VARIANTS)):
         p.error(f"unknown row(s) {unknown}; choose from {', '.join(VARIANTS)}")
-    if args.target:
+    if args.render:
+        pass
+    elif args.target:
         target(args.samples)
     else:
         sweep(args.seconds, names, args.samples)
@@ -213,7 +216,8 @@ def main(argv: list[str] | None = None) -> None:
         "Stacked MNIST: 1000 modes, each stabilizer beside PacGAN's Table 2",
         __doc__.split("\n\n", 1)[1].split("\n\n    python")[0] + "\n\n" + render(),
         "python -m benchmarks stacked_mnist"
-        + ("" if args.seconds == 180 or args.target else f" (--seconds {args.seconds:g})"),
+        + ("" if args.seconds == 180 or args.target else f" (--seconds {args.seconds:g})")
+        + ("; python -m benchmarks.stacked_mnist --target" if "target" in _store() else ""),
     )
 
 

@@ -84,7 +84,7 @@ IMAGE_PRESETS: dict[str, dict[str, Any]] = {
         {**_DCGAN_TRAIN, "ema_decay": 0.999},
     ),
     "stacked-mnist": _image(
-        "Stacked MNIST with PacGAN packing (D judges 2 samples at once): covers the 1000 modes.",
+        "Stacked MNIST (1000 modes) with PacGAN packing: D judges 2 samples at once, so G must vary.",
         {"name": "stacked-mnist"},
         _STACKED_MODEL,
         {**_DCGAN_TRAIN, "ema_decay": 0.999, "pack": 2},
