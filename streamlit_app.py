@@ -113,6 +113,12 @@ def main() -> None:
                 icon=":material/image:",
                 url_path="images",
             ),
+            st.Page(
+                "pages/image_to_image.py",
+                title="Image to image",
+                icon=":material/compare:",
+                url_path="image-to-image",
+            ),
         ],
         "Play": [
             st.Page(

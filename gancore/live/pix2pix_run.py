@@ -130,6 +130,7 @@ class Pix2PixRun(LiveRun):
             "step": self.trainer.step_count,
             "baseline_step": self.baseline.step_count,
             "examples": list(self.inputs.shape),
+            "first_input": self.inputs[0].mean(0).numpy(),  # (H, W): the drawing canvas's start
             "example_l1_gan": float(np.abs(gan - self.targets.numpy()).mean()),
             "example_l1_baseline": float(np.abs(l1 - self.targets.numpy()).mean()),
             "timeline_steps": [row["step"] for row in self.timeline],

@@ -1,0 +1,87 @@
+"""AppTest of the Image to image page on the offline MNIST root, driven through its buttons."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages/image_to_image.py")
+
+
+@pytest.fixture
+def at(mnist_root, monkeypatch) -> AppTest:
+    monkeypatch.setenv("GANCORE_DATA", str(mnist_root))
+    monkeypatch.setenv("GANCORE_TORCH_THREADS", "2")
+    at = AppTest.from_file(PAGE, default_timeout=180).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _examples(at: AppTest):
+    (img,) = [i for i in at.get("imgs") if "Rows: input" in i.proto.imgs[0].caption]
+    return img.proto.imgs[0].url
+
+
+def test_steps_train_both_models_and_redraw(at):
+    lab = at.session_state["p2plab"]
+    assert lab.step_count == 0 and lab.preset["model"]["task"] == "edges"
+    before = lab.handle.describe()
+    at.button(key="p2plab_step10").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    facts = at.session_state["p2plab"].handle.describe()
+    assert facts["step"] == 10 and facts["baseline_step"] == 10  # a step button: same rounds
+    assert facts["example_l1_gan"] < before["example_l1_gan"]
+    assert facts["example_l1_baseline"] < before["example_l1_baseline"]
+    labels = [m.label for m in at.metric]
+    assert "L1 (pix2pix, batch)" in labels and "L1 (L1-only twin, batch)" in labels
+    patch = [c for c in at.get("plotly_chart") if "D: real?" in c.proto.spec]
+    assert patch, "D's patch map is drawn"
+    assert any("step 10 of" in p.proto.text for p in at.get("progress"))
+
+
+def test_drawing_is_translated_by_both_models(at):
+    at.button(key="p2plab_from_example").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    lab = at.session_state["p2plab"]
+    painted = at.session_state["p2plab_painted"]
+    assert 20 < len(painted) < 28 * 28
+    first = lab.extra["drawn_gan"].copy()
+    assert first.shape == (1, 28, 28)
+    at.button(key="p2plab_step10").click().run()
+    assert not at.exception
+    assert not np.array_equal(at.session_state["p2plab"].extra["drawn_gan"], first)
+    at.button(key="p2plab_clear_drawing").click().run()
+    assert len(at.session_state["p2plab_painted"]) == 0
+
+
+def test_package_a_checkpoint_that_translates(at, tmp_path):
+    from gancore import tasks
+    from gancore.hub import load_checkpoint
+    from gancore.pix2pix import translate
+
+    at.button(key="p2plab_step").click().run()
+    at.button(key="p2plab_package").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    step, data = at.session_state["p2plab_zip"]
+    assert step == 1
+    zipfile.ZipFile(io.BytesIO(data)).extractall(tmp_path)
+    (folder,) = tmp_path.iterdir()
+    loaded = load_checkpoint(folder)
+    assert loaded.kind == "pix2pix" and loaded.config["metrics"]["step"] == 1
+    x = tasks.make_input("edges", -np.ones((2, 1, 28, 28), np.float32))
+    assert translate(loaded.generator, x).shape == (2, 1, 28, 28)
+
+
+def test_switching_task_builds_a_new_run(at):
+    at.selectbox(key="p2plab_task").set_value("superres4").run()
+    assert not at.exception, [e.value for e in at.exception]
+    lab = at.session_state["p2plab"]
+    assert lab.preset["model"]["task"] == "superres4" and lab.step_count == 0
+    at.button(key="p2plab_step").click().run()
+    assert not at.exception
+    assert at.session_state["p2plab"].handle.describe()["baseline_step"] == 1
