@@ -63,8 +63,9 @@ def shipped_checkpoints_dir() -> Path:
     return Path(env) if env else Path(__file__).resolve().parents[1] / "checkpoints"
 
 
-def list_shipped_checkpoints() -> list[str]:
-    """Names of the shipped GAN checkpoints (folders whose config.json is gancore's format).
+def list_shipped_checkpoints(kinds: tuple[str, ...] = ("toy", "image")) -> list[str]:
+    """Names of the shipped GAN checkpoints (folders whose config.json is gancore's format) of
+    these kinds: by default the ones that sample; ``("pix2pix",)`` lists the translators.
 
     The classifiers shipped beside them (format gancore-classifier/1) are not listed."""
     root = shipped_checkpoints_dir()
@@ -74,7 +75,11 @@ def list_shipped_checkpoints() -> list[str]:
             config = json.loads((p / CONFIG_NAME).read_text())
         except (OSError, ValueError):
             continue
-        if isinstance(config, dict) and config.get("format") == FORMAT:
+        if (
+            isinstance(config, dict)
+            and config.get("format") == FORMAT
+            and config.get("kind") in kinds
+        ):
             names.append(p.name)
     return names
 
