@@ -28,6 +28,7 @@ BENCHMARKS = [
     "dynamics_render",
     "stacked_mnist",
     "community_speed",
+    "what_if",
     "pix2pix_targets",
 ]
 

@@ -53,10 +53,12 @@ def _replay(key: str, lab: Lab, picture: Callable[[dict[str, Any]], None]) -> No
     except LiveError as err:
         st.error(f"The training worker could not do that: {err}.")
         return
-    c1.caption(f"{len(steps)} snapshots kept, spread over the run; press Newest for the latest.")
+    c1.caption(
+        f"{_count(len(steps), 'snapshot')} kept, spread over the run; press Newest for the latest."
+    )
     picture(chosen)
     st.download_button(
-        f"Download the replay as a GIF ({len(chosen['steps'])} frames)",
+        f"Download the replay as a GIF ({_count(len(chosen['steps']), 'frame')})",
         data=lambda: lab.handle.replay_gif(which=which),
         file_name=f"gancore-{lab.name}-replay-step{chosen['steps'][-1]}.gif",
         mime="image/gif",
@@ -78,3 +80,7 @@ def _take_newest(held: str, slider: str, steps: list[int], to_end: bool) -> None
         st.session_state[slider] = steps[-1]
     else:
         st.session_state[slider] = min(steps, key=lambda s: (abs(s - at), -s))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"

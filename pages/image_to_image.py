@@ -16,10 +16,12 @@ import streamlit as st
 from gancore import render
 from gancore.checkpoint import count_parameters
 from gancore.data import DatasetUnavailableError, UnsafeArchiveError
+from gancore.hub import list_shipped_checkpoints, load_checkpoint
 from gancore.live import LiveError
 from gancore.losses import LOSSES
 from gancore.models.unet import Pix2PixConfig
 from gancore.paired import extract_pairs_zip
+from gancore.pix2pix import translate
 from gancore.pix2pix_presets import resolve_pix2pix_preset
 from gancore.plots import base_layout
 from gancore.plots import lab as lplots
@@ -338,13 +340,41 @@ def drawing_ui(lab: Lab) -> None:
     reply = call(lambda: lab.handle.view(drawn=image, pictures=False))
     if reply is None:
         return
-    row = np.stack([reply["drawn_input"], reply["drawn_gan"], reply["drawn_l1"]])
+    shipped = _shipped_for(task, size)
+    choice = right.radio(
+        "translated by",
+        ["the models training above", *shipped],
+        key=f"{KEY}_draw_model",
+        help="Shipped checkpoints (checkpoints/) of this task, trained for 5 minutes on a CPU.",
+    )
+    if choice in shipped:
+        gan = _shipped(choice).generator
+        out = translate(gan, reply["drawn_input"][None])[0]
+        row, names = np.stack([reply["drawn_input"], out]), f"model input · {choice}"
+    else:
+        row = np.stack([reply["drawn_input"], reply["drawn_gan"], reply["drawn_l1"]])
+        names = "model input · pix2pix · L1 only"
+    n = len(row)
     right.image(
-        render.to_png(render.image_grid(row, nrow=3, pad=1).resize((3 * 150, 150), 0)),
-        caption=f"{len(painted)} pixels painted · model input · pix2pix · L1 only",
+        render.to_png(render.image_grid(row, nrow=n, pad=1).resize((n * 150, 150), 0)),
+        caption=f"{len(painted)} pixels painted · {names}",
         width="stretch",
     )
     lab.extra["drawn_gan"] = reply["drawn_gan"]
+
+
+def _shipped_for(task: str, size: int) -> list[str]:
+    out = []
+    for name in list_shipped_checkpoints(kinds=("pix2pix",)):
+        model = _shipped(name).config["model"]
+        if model["task"] == task and model["image_size"] == size:
+            out.append(name)
+    return out
+
+
+@st.cache_resource(show_spinner=False)
+def _shipped(name: str):
+    return load_checkpoint(name)
 
 
 st.title("Image to image")

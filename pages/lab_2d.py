@@ -156,9 +156,15 @@ live_loop(
 
 def _replayed(snap: dict) -> None:
     m = snap["metrics"]
-    modes = f"{m['modes_captured']:.0f} / {m['num_modes']:.0f} modes · " if "num_modes" in m else ""
-    st.caption(f"Step {snap['step']:,} · {modes}grid JS {m['grid_js']:.4f}")
-    live_chart(_figure(snap), key=f"{KEY}_replay_fig")
+    c_fig, c_num = st.columns([3, 1.1])  # the live picture's shape
+    with c_num:
+        st.metric("replayed step", f"{snap['step']:,}")
+        if "num_modes" in m:
+            st.metric("modes captured", f"{m['modes_captured']:.0f} / {m['num_modes']:.0f}")
+            st.metric("high-quality samples", f"{100 * m['high_quality_share']:.1f}%")
+        st.metric("grid JS(p_data ‖ p_g)", f"{m['grid_js']:.4f}")
+    with c_fig:
+        live_chart(_figure(snap), key=f"{KEY}_replay_fig")
 
 
 replay_ui(KEY, lab, _replayed)
