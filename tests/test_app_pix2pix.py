@@ -22,19 +22,20 @@ def at(mnist_root, monkeypatch) -> AppTest:
     return at
 
 
-def _examples(at: AppTest):
-    (img,) = [i for i in at.get("imgs") if "Rows: input" in i.proto.imgs[0].caption]
-    return img.proto.imgs[0].url
+def _examples(at: AppTest) -> str:
+    (img,) = [i for i in at.get("image") if "Rows: input" in i.captions[0]]
+    return img.value[0]
 
 
 def test_steps_train_both_models_and_redraw(at):
     lab = at.session_state["p2plab"]
     assert lab.step_count == 0 and lab.preset["model"]["task"] == "edges"
-    before = lab.handle.describe()
+    before, picture = lab.handle.describe(), _examples(at)
     at.button(key="p2plab_step10").click().run()
     assert not at.exception, [e.value for e in at.exception]
     facts = at.session_state["p2plab"].handle.describe()
     assert facts["step"] == 10 and facts["baseline_step"] == 10  # a step button: same rounds
+    assert _examples(at) != picture
     assert facts["example_l1_gan"] < before["example_l1_gan"]
     assert facts["example_l1_baseline"] < before["example_l1_baseline"]
     labels = [m.label for m in at.metric]
@@ -85,3 +86,31 @@ def test_switching_task_builds_a_new_run(at):
     at.button(key="p2plab_step").click().run()
     assert not at.exception
     assert at.session_state["p2plab"].handle.describe()["baseline_step"] == 1
+
+
+def test_a_shipped_translator_can_translate_the_drawing(mnist_root, monkeypatch, tmp_path):
+    import torch
+
+    from gancore.checkpoint import save_checkpoint
+    from gancore.models.patchgan import PatchGAN
+    from gancore.models.unet import Pix2PixConfig, UNetGenerator
+
+    cfg = Pix2PixConfig(task="edges", g_features=8, d_features=8)
+    torch.manual_seed(0)
+    save_checkpoint(
+        tmp_path / "ships" / "p2p-edges-demo",
+        generator=UNetGenerator(cfg),
+        discriminator=PatchGAN(cfg),
+        config={"kind": "pix2pix", "model": cfg.to_dict(), "data": {"name": "mnist"}},
+    )
+    monkeypatch.setenv("GANCORE_CHECKPOINTS", str(tmp_path / "ships"))
+    monkeypatch.setenv("GANCORE_DATA", str(mnist_root))
+    monkeypatch.setenv("GANCORE_TORCH_THREADS", "2")
+    at = AppTest.from_file(PAGE, default_timeout=180).run()
+    at.button(key="p2plab_from_example").click().run()
+    radio = at.radio(key="p2plab_draw_model")
+    assert radio.options == ["the models training above", "p2p-edges-demo"]
+    radio.set_value("p2p-edges-demo").run()
+    assert not at.exception, [e.value for e in at.exception]
+    captions = [c for i in at.get("image") for c in i.captions]
+    assert any("· p2p-edges-demo" in c for c in captions), captions
