@@ -57,53 +57,61 @@ def load_uploaded(digest: str, _data: bytes, max_parameters: int) -> LoadedGAN:
 
 
 def source_ui() -> LoadedGAN | None:
+    """The chosen generator; when a new choice fails to load, the message says why and the
+    last model that loaded stays on the page."""
+    last = st.session_state.get(f"{KEY}_last")
+    try:
+        gan = _load_ui()
+    except (CheckpointError, ValueError) as err:
+        st.error(f"Cannot load that checkpoint: {err}")
+        if last is not None:
+            st.info(f"Still showing the last model that loaded: {last.source}.")
+        return last
+    if gan is not None:
+        st.session_state[f"{KEY}_last"] = gan
+    return gan
+
+
+def _load_ui() -> LoadedGAN | None:
     shipped = shipped_gans()
     limits = hosted.limits()
     kinds = ["shipped", "Hugging Face Hub", "upload a checkpoint zip"]
     kind = st.radio(
         "source", kinds, horizontal=True, key=f"{KEY}_kind", label_visibility="collapsed"
     )
-    try:
-        if kind == "shipped":
-            if not shipped:
-                st.info(
-                    "No shipped checkpoints in this copy; load one from the Hub or upload a zip."
-                )
-                return None
-            name = st.selectbox("shipped checkpoint", shipped, key=f"{KEY}_shipped")
-            with st.spinner(f"Loading {name}…"):
-                return load_cached(name, None, "", None, limits.max_parameters)
-        if kind == "Hugging Face Hub":
-            c1, c2, c3 = st.columns([3, 1.2, 2])
-            repo = c1.text_input("repo id", placeholder="owner/name", key=f"{KEY}_repo").strip()
-            revision = (
-                c2.text_input("revision", placeholder="main", key=f"{KEY}_rev").strip() or None
-            )
-            token = (
-                c3.text_input(
-                    "token (private or gated repos)", type="password", key=f"{KEY}_token"
-                ).strip()
-                or None
-            )
-            if not repo:
-                community.hub_caption()
-                return None
-            token_hash = hashlib.sha256(token.encode()).hexdigest() if token else ""
-            with st.spinner(f"Downloading {repo}…"):
-                return load_cached(repo, revision, token_hash, token, limits.max_parameters)
-        upload = st.file_uploader(
-            f"a checkpoint zip (the training pages' download, up to {limits.max_upload_mb:g} MB)",
-            type=["zip"],
-            key=f"{KEY}_zip",
-        )
-        if upload is None:
+    if kind == "shipped":
+        if not shipped:
+            st.info("No shipped checkpoints in this copy; load one from the Hub or upload a zip.")
             return None
-        data = upload.getvalue()
-        limits.check_upload(len(data))
-        return load_uploaded(hashlib.sha256(data).hexdigest(), data, limits.max_parameters)
-    except (CheckpointError, ValueError) as err:
-        st.error(f"Cannot load that checkpoint: {err}")
+        name = st.selectbox("shipped checkpoint", shipped, key=f"{KEY}_shipped")
+        with st.spinner(f"Loading {name}…"):
+            return load_cached(name, None, "", None, limits.max_parameters)
+    if kind == "Hugging Face Hub":
+        c1, c2, c3 = st.columns([3, 1.2, 2])
+        repo = c1.text_input("repo id", placeholder="owner/name", key=f"{KEY}_repo").strip()
+        revision = c2.text_input("revision", placeholder="main", key=f"{KEY}_rev").strip() or None
+        token = (
+            c3.text_input(
+                "token (private or gated repos)", type="password", key=f"{KEY}_token"
+            ).strip()
+            or None
+        )
+        if not repo:
+            community.hub_caption()
+            return None
+        token_hash = hashlib.sha256(token.encode()).hexdigest() if token else ""
+        with st.spinner(f"Downloading {repo}…"):
+            return load_cached(repo, revision, token_hash, token, limits.max_parameters)
+    upload = st.file_uploader(
+        f"a checkpoint zip (the training pages' download, up to {limits.max_upload_mb:g} MB)",
+        type=["zip"],
+        key=f"{KEY}_zip",
+    )
+    if upload is None:
         return None
+    data = upload.getvalue()
+    limits.check_upload(len(data))
+    return load_uploaded(hashlib.sha256(data).hexdigest(), data, limits.max_parameters)
 
 
 def info(gan: LoadedGAN) -> None:

@@ -193,10 +193,14 @@ def test_every_hub_failure_is_a_message_in_the_page(at, fake_hub, shipped, tmp_p
         ("evil/huge", "", "over the limit"),
         ("owner/bert", "", "not a gancore checkpoint"),
     ]
+    last = at.session_state["gen_last"]  # the model that loaded when the page opened
     for repo, token, needle in cases:
         _hub_source(at, repo, token)
         assert at.error and needle in at.error[0].value, (repo, [e.value for e in at.error])
-        assert not at.get("image"), repo  # no grid from a failed load
+        # nothing half-loads: the last model that loaded stays on the page, and says so
+        assert at.session_state["gen_last"] is last, repo
+        notes = [i.value for i in at.info if "Still showing" in i.value]
+        assert notes == [f"Still showing the last model that loaded: {last.source}."], repo
     assert not marker.exists()
     _hub_source(at, "owner/gated", "hf_secret")  # the right token opens it
     assert not at.error and "100 samples" in at.get("image")[0].captions[0]
