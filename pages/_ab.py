@@ -50,7 +50,15 @@ def ab_ui(key: str, lab: Lab) -> None:
             return
         slot.empty()  # B's controls take the buttons' place in this same run
     b = lab.handle.b
-    c1, c2, c3, c4 = st.columns([3.4, 1, 1, 1])
+    c1, c0, c2, c3, c4 = st.columns([2.6, 1, 1, 1, 1])
+    held = c0.toggle(
+        "hold B",
+        value=bool(b.get("held")),
+        key=f"{key}_b_{lab.name}_hold",
+        help="B sits out and A trains alone; release it and B catches up to A's step",
+    )
+    if held != bool(b.get("held")):
+        call(lambda: lab.handle.hold(held))
     said = c1.empty()  # filled once B's settings below are applied
     if c2.button("Keep A", key=f"{key}_keep_a", width="stretch", help="drop B"):
         call(lambda: lab.handle.unfork("a"))

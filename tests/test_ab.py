@@ -90,3 +90,17 @@ def test_a_bad_change_makes_no_b(run):
     with pytest.raises(ValueError, match="lr_g"):
         run.fork(lr_g=-1.0)
     assert run.refresh().get("b") is None
+
+
+def test_a_held_b_sits_out_and_catches_up_when_released(run):
+    run.fork(loss="least_squares")
+    assert run.hold(True)["b"]["held"]
+    run.step(15)
+    assert run.status["step"] == 15 and run.b["step"] == 0
+    run.hold(False)
+    run.train(True)
+    deadline = time.monotonic() + 30.0
+    while run.refresh()["b"]["step"] < run.status["step"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    run.train(False)
+    assert run.b["step"] >= 15 and not run.b["held"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-COMMANDS = ("fork", "unfork")
+COMMANDS = ("fork", "unfork", "hold")
 
 
 def pick(session: Any, which: str) -> Any:
@@ -53,6 +53,8 @@ def command(session: Any, name: str, kw: dict[str, Any]) -> dict[str, Any]:
         session.run, session.twin = fork(
             session.run, fresh=bool(kw.get("fresh")), changes=kw.get("changes")
         )
+    elif name == "hold":  # B sits out (A trains alone) until released
+        pick(session, "b").held = bool(kw.get("on", True))
     elif name == "unfork":
         keep = kw.get("keep", "a")
         if keep not in ("a", "b"):
@@ -65,7 +67,7 @@ def command(session: Any, name: str, kw: dict[str, Any]) -> dict[str, Any]:
 
 def with_b(session: Any, status: dict[str, Any]) -> dict[str, Any]:
     if session.twin is not None:
-        status["b"] = session.twin.status()
+        status["b"] = {**session.twin.status(), "held": getattr(session.twin, "held", False)}
     return status
 
 
@@ -75,7 +77,7 @@ def also_b(session: Any, name: str, value: Any, kw: dict[str, Any]) -> Any:
     if b is None or not isinstance(value, dict):
         return value
     a = session.run
-    if name == "step":
+    if name == "step" and not getattr(b, "held", False):
         b.error = None
         b.advance(steps=kw.get("steps"), only=kw.get("only"))
     elif name == "train":
@@ -100,8 +102,8 @@ def also_b(session: Any, name: str, value: Any, kw: dict[str, Any]) -> Any:
 def advance_pair(a: Any, b: Any, *, seconds: float, steps: int | None) -> int:
     """One turn of a pair: the one behind catches up, else A trains and B follows by as many
     rounds. A B that stopped (diverged, or at its cap) leaves A to train alone. Returns A's
-    rounds (what a slowed-down pair is charged)."""
-    if not b.running:
+    rounds (what a slowed-down pair is charged). A held B sits out."""
+    if not b.running or getattr(b, "held", False):
         return a.advance(seconds=seconds, steps=steps)
     gap = a.trainer.step_count - b.trainer.step_count
     if gap > 0:

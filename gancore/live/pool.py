@@ -474,6 +474,10 @@ class LiveHandle:
         """End an A / B comparison, keeping run ``keep`` ('a' or 'b') as this handle's run."""
         return self._call("unfork", keep=keep)
 
+    def hold(self, on: bool = True) -> dict[str, Any]:
+        """B sits out (A trains alone) while ``on``; released, B catches up and goes on."""
+        return self._call("hold", on=on)
+
     @property
     def b(self) -> dict[str, Any] | None:
         """B's status while there is a B (from the latest reply), else None."""
