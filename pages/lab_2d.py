@@ -160,9 +160,9 @@ def _replayed(snap: dict) -> None:
     with c_num:
         st.metric("replayed step", f"{snap['step']:,}")
         if "num_modes" in m:
-            st.metric("modes captured", f"{m['modes_captured']:.0f} / {m['num_modes']:.0f}")
-            st.metric("high-quality samples", f"{100 * m['high_quality_share']:.1f}%")
-        st.metric("grid JS(p_data ‖ p_g)", f"{m['grid_js']:.4f}")
+            st.metric("modes then", f"{m['modes_captured']:.0f} / {m['num_modes']:.0f}")
+            st.metric("high-quality then", f"{100 * m['high_quality_share']:.1f}%")
+        st.metric("grid JS then", f"{m['grid_js']:.4f}")
     with c_fig:
         live_chart(_figure(snap), key=f"{KEY}_replay_fig")
 

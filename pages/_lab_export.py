@@ -1,0 +1,78 @@
+"""Export a live run: the checkpoint as a zip (and push it to the Hub), its samples as CSV."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+
+import numpy as np
+import streamlit as st
+
+from gancore.checkpoint import CheckpointError
+from gancore.hub import extract_checkpoint_zip, push_checkpoint
+from pages._lab_core import Lab, call
+
+
+def export_ui(key: str, lab: Lab) -> None:
+    """Download the run as a checkpoint folder (the CLI's format) in a zip, and its samples."""
+    c1, c2 = st.columns(2)
+    if c1.button("Package the model as a checkpoint zip", key=f"{key}_package"):
+        with st.spinner("Writing the checkpoint…"):
+            data = call(lab.handle.export_zip)
+        if data is not None:
+            st.session_state[f"{key}_zip"] = (lab.step_count, data)
+    packed = st.session_state.get(f"{key}_zip")
+    if packed is not None:
+        step, data = packed
+        c1.download_button(
+            f"Download checkpoint (step {step:,}, {len(data) / 1024:.0f} KB)",
+            data=data,
+            file_name=f"gancore-{lab.name}-step{step}.zip",
+            mime="application/zip",
+            key=f"{key}_zip_download",
+        )
+        with c1:
+            push_ui(key, data, lab.name)
+    c2.download_button(
+        "Download 2,000 samples (CSV)",
+        data=lambda: _samples_csv(lab),
+        file_name=f"gancore-{lab.name}-step{lab.step_count}.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+    )
+
+
+def _samples_csv(lab: Lab) -> str:
+    fakes = lab.handle.samples()
+    buf = io.StringIO()
+    header = "x,y" if fakes.shape[1] == 2 else "x"
+    np.savetxt(buf, fakes, delimiter=",", header=header, comments="", fmt="%.6f")
+    return buf.getvalue()
+
+
+def push_ui(key: str, packed: bytes, name: str) -> None:
+    """Push a packaged checkpoint (the download's zip) to a Hugging Face Hub model repo."""
+    with st.expander("Push it to the Hugging Face Hub"):
+        c1, c2, c3 = st.columns([3, 3, 1.2])
+        repo = c1.text_input(
+            "repo id", placeholder=f"your-name/gancore-{name}", key=f"{key}_push_repo"
+        ).strip()
+        token = (
+            c2.text_input(
+                "token with write access",
+                type="password",
+                key=f"{key}_push_token",
+                help="huggingface.co/settings/tokens; left empty, your `hf auth login` token",
+            ).strip()
+            or None
+        )
+        private = c3.checkbox("private", key=f"{key}_push_private")
+        if st.button("Push", key=f"{key}_push", disabled=not repo):
+            try:
+                with st.spinner(f"Uploading to {repo}…"), tempfile.TemporaryDirectory() as tmp:
+                    folder = extract_checkpoint_zip(packed, tmp)
+                    url = push_checkpoint(folder, repo, private=private, token=token)
+            except (CheckpointError, ValueError) as err:
+                st.error(f"Not pushed: {err}")
+            else:
+                st.success(f"Pushed, with its model card: {url}")
