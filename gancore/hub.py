@@ -58,9 +58,20 @@ _LOGIN = (
 
 
 def shipped_checkpoints_dir() -> Path:
-    """Where shipped checkpoints live: $GANCORE_CHECKPOINTS, else ``checkpoints/`` at the repo root."""
+    """Where shipped checkpoints live: $GANCORE_CHECKPOINTS, else ``checkpoints/`` beside the
+    package (a clone, or an editable install), else the installed ``gancore_checkpoints``."""
     env = os.environ.get("GANCORE_CHECKPOINTS")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "checkpoints"
+    if env:
+        return Path(env)
+    beside = Path(__file__).resolve().parents[1] / "checkpoints"
+    if beside.is_dir():
+        return beside
+    import importlib.util
+
+    spec = importlib.util.find_spec("gancore_checkpoints")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return beside  # not there: callers say no checkpoints ship with this copy
 
 
 def list_shipped_checkpoints(kinds: tuple[str, ...] = ("toy", "image")) -> list[str]:
