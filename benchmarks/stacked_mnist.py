@@ -117,27 +117,28 @@ def _threads() -> str:
 
 
 def sweep(seconds: float, names: list[str], samples: int) -> None:
-    rows = {}
+    """The rows one after another; each is stored as soon as it is scored."""
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
             label, preset, overrides = VARIANTS[name]
-            rows[name] = run_one(preset, overrides, seconds, Path(tmp) / name, samples)
-            r = rows[name]
+            r = run_one(preset, overrides, seconds, Path(tmp) / name, samples)
             print(name, r["steps"], r["modes_covered"], f"{r['kl_to_uniform']:.3f}", flush=True)
-    old = _store().get("sweep", {})
-    if (old.get("seconds"), old.get("samples")) == (seconds, samples):  # --only adds rows
-        rows = {**old["rows"], **rows}
-        rows = {name: rows[name] for name in VARIANTS if name in rows}
-    _save(
-        "sweep",
-        {
-            "seconds": seconds,
-            "samples": samples,
-            "rows": rows,
-            "commit": commit(),
-            "env": _threads(),
-        },
-    )
+            old = _store().get("sweep", {})
+            rows = {}
+            if (old.get("seconds"), old.get("samples")) == (seconds, samples):  # same sweep
+                rows = old["rows"]
+            rows[name] = r
+            rows = {n: rows[n] for n in VARIANTS if n in rows}
+            _save(
+                "sweep",
+                {
+                    "seconds": seconds,
+                    "samples": samples,
+                    "rows": rows,
+                    "commit": commit(),
+                    "env": _threads(),
+                },
+            )
 
 
 def target(samples: int) -> None:
