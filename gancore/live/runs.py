@@ -509,8 +509,14 @@ class ImageRun(LiveRun):
         self.replay.load_state({"every": state.get("replay_every", 1), "items": frames})
 
 
-KINDS = {"toy": ToyRun, "image": ImageRun}
+def run_class(kind: str) -> type[LiveRun]:
+    """The run class of a kind ('toy', 'image', 'pix2pix': gancore.live.pix2pix_run, which
+    builds on LiveRun and so is imported here, not at the top)."""
+    if kind == "pix2pix":
+        from gancore.live.pix2pix_run import Pix2PixRun
 
-from gancore.live.pix2pix_run import Pix2PixRun  # noqa: E402 (it builds on LiveRun above)
-
-KINDS["pix2pix"] = Pix2PixRun
+        return Pix2PixRun
+    kinds = {"toy": ToyRun, "image": ImageRun}
+    if kind not in kinds:
+        raise ValueError(f"unknown run kind {kind!r}; choose one of toy, image, pix2pix")
+    return kinds[kind]

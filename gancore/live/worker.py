@@ -167,7 +167,7 @@ class Worker:
     ) -> dict[str, Any]:
         import torch
 
-        from gancore.live.runs import KINDS
+        from gancore.live.runs import run_class
 
         if env is not None:  # the server's GANCORE_* settings now (its data root, ...)
             for k in [k for k in os.environ if k.startswith("GANCORE_") and k not in env]:
@@ -178,7 +178,7 @@ class Worker:
             threads = self.settings.image_threads if kind == "image" else self.settings.toy_threads
         torch.set_num_threads(threads)
         t0 = time.thread_time()
-        run = KINDS[kind](preset, name)
+        run = run_class(kind)(preset, name)
         if resume and os.path.exists(resume):
             run.load_state(torch.load(resume, weights_only=True))
             run.running, run.stop_at = running, stop_at
