@@ -28,7 +28,7 @@ from benchmarks.common import write_section
 from gancore.hub import load_checkpoint
 from gancore.models.mlp import SigmoidTanh
 from gancore.presets import build_from_preset
-from gancore.train import _combine_norms, _norm_parts
+from gancore.train import combine_grad_norms, grad_norm_parts
 
 BLOCKS = 5
 
@@ -81,9 +81,9 @@ def _norms_pair():
         return torch.stack([loss, loss, loss, loss, *norms]).tolist()
 
     def after() -> list[float]:
-        parts, sizes = _norm_parts(groups)
+        parts, sizes = grad_norm_parts(groups)
         synced = torch.stack([loss, loss, loss, loss, *parts]).tolist()
-        return synced[:4] + _combine_norms(synced[4:], sizes)
+        return synced[:4] + combine_grad_norms(synced[4:], sizes)
 
     b, a = before()[4:], after()[4:]
     assert all(abs(x - y) <= 1e-4 * max(1.0, abs(x)) for x, y in zip(b, a, strict=True)), (b, a)

@@ -61,7 +61,7 @@ PUSHED_FILES = (CONFIG_NAME, WEIGHTS_NAME, CARD_NAME, SAMPLE_NAME)
 _TOP_KEYS = {"format", "kind", "model", "train", "data", "metrics", "command", "description"}
 _TOP_KEYS.add("gancore_version")
 _FLOAT_DTYPES = {"F16", "BF16", "F32", "F64", "F8_E4M3", "F8_E5M2"}
-_MAX_SAMPLE_VALUES = 1 << 28  # 1 GiB of float32 per sample() call
+MAX_SAMPLE_VALUES = 1 << 28  # 1 GiB of float32 per sample() call
 
 
 class CheckpointError(Exception):
@@ -76,7 +76,7 @@ class CheckpointError(Exception):
         self.reason = reason
 
 
-def _one_line(text: Any, limit: int = 200) -> str:
+def one_line(text: Any, limit: int = 200) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -225,17 +225,17 @@ class GANModel(
     @classmethod
     def _from_pretrained(cls, *, model_id, revision, token, config=None, max_parameters=None, **kw):
         # GANModel.from_pretrained(...) takes the same safe path as load_checkpoint
-        from gancore.hub import _hub_weights, _local_weights  # lazy: hub imports this module
+        from gancore.hub import hub_weights, local_weights  # lazy: hub imports this module
 
         if config is None:
             raise CheckpointError(f"{model_id} has no readable config.json", reason="file_missing")
         model = cls(config, max_parameters)
         is_dir = Path(model_id).is_dir()
-        _load_weights(
+        load_weights(
             model,
-            _local_weights(Path(model_id))
+            local_weights(Path(model_id))
             if is_dir
-            else _hub_weights(model_id, revision, token, model),
+            else hub_weights(model_id, revision, token, model),
         )
         return model.eval()
 
@@ -262,7 +262,7 @@ def _check_replaceable(target: Path) -> None:
         )
 
 
-def _write_checkpoint_folder(
+def write_checkpoint_folder(
     directory: str | Path,
     write: Callable[[Path], None],
     *,
@@ -310,12 +310,12 @@ def save_checkpoint(
         if sample_png is not None:
             (tmp / SAMPLE_NAME).write_bytes(bytes(sample_png))
         if training_state is not None:
-            from gancore.training_state import _write_training_state  # lazy: it imports this module
+            from gancore.training_state import write_training_state  # lazy: it imports this module
 
-            _write_training_state(tmp, training_state)
-        _read_safetensors(tmp / WEIGHTS_NAME, model)  # what landed on disk loads back
+            write_training_state(tmp, training_state)
+        read_checkpoint_tensors(tmp / WEIGHTS_NAME, model)  # what landed on disk loads back
 
-    return _write_checkpoint_folder(directory, write, keep=lambda name: False)
+    return write_checkpoint_folder(directory, write, keep=lambda name: False)
 
 
 # ----- reading weights -------------------------------------------------------------------------
@@ -348,7 +348,7 @@ def _check_keys(
         raise CheckpointError(msg, reason="shape_mismatch")
 
 
-def _read_safetensors(path: Path, model: nn.Module) -> dict[str, torch.Tensor]:
+def read_checkpoint_tensors(path: Path, model: nn.Module) -> dict[str, torch.Tensor]:
     """Header first (keys, shapes, dtypes checked), tensors only if it fits the model."""
     try:
         with safe_open(str(path), framework="pt", device="cpu") as f:
@@ -360,7 +360,7 @@ def _read_safetensors(path: Path, model: nn.Module) -> dict[str, torch.Tensor]:
             return {k: f.get_tensor(k) for k in slices}
     except (SafetensorError, OSError, ValueError) as err:
         raise CheckpointError(
-            f"{path.name} is corrupt or truncated (safetensors cannot read it: {_one_line(err, 160)}); "
+            f"{path.name} is corrupt or truncated (safetensors cannot read it: {one_line(err, 160)}); "
             "re-download or re-save the checkpoint.",
             reason="corrupt",
         ) from None
@@ -387,34 +387,36 @@ def _read_legacy(path: Path, model: nn.Module) -> dict[str, torch.Tensor]:
     return state
 
 
-def _max_bytes(model: nn.Module) -> int:
+def weights_byte_cap(model: nn.Module) -> int:
     # float64 for everything plus a generous header: anything bigger is not these weights
     return 8 * sum(t.numel() for t in model.state_dict().values()) + (1 << 20)
 
 
-def _load_weights(model: GANModel, path: Path) -> None:
-    size, limit = path.stat().st_size, _max_bytes(model)
+def load_weights(model: GANModel, path: Path) -> None:
+    size, limit = path.stat().st_size, weights_byte_cap(model)
     if size > limit:
         msg = f"{path.name} is {size:,} bytes, far more than the model in config.json needs ({limit:,} at most); refused."
         raise CheckpointError(msg, reason="too_large")
     state = (
-        _read_legacy(path, model) if path.name == LEGACY_NAME else _read_safetensors(path, model)
+        _read_legacy(path, model)
+        if path.name == LEGACY_NAME
+        else read_checkpoint_tensors(path, model)
     )
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:
-        msg = f"{path.name} does not load: {_one_line(err)}"
+        msg = f"{path.name} does not load: {one_line(err)}"
         raise CheckpointError(msg, reason="shape_mismatch") from None
 
 
-def _read_config(path: Path) -> Any:
+def read_config(path: Path) -> Any:
     if path.stat().st_size > 1 << 20:
         msg = f"{path} is larger than 1 MiB; not a gancore config."
         raise CheckpointError(msg, reason="bad_config")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as err:
-        msg = f"{CONFIG_NAME} is not valid JSON: {_one_line(err)}"
+        msg = f"{CONFIG_NAME} is not valid JSON: {one_line(err)}"
         raise CheckpointError(msg, reason="bad_config") from None
 
 
@@ -486,9 +488,9 @@ class LoadedGAN:
             if self.kind == "toy"
             else (m["channels"], m["image_size"], m["image_size"])
         )
-        if n * math.prod(shape) > _MAX_SAMPLE_VALUES:
+        if n * math.prod(shape) > MAX_SAMPLE_VALUES:
             raise ValueError(
-                f"{n} samples of shape {shape} exceed {_MAX_SAMPLE_VALUES:,} values per call"
+                f"{n} samples of shape {shape} exceed {MAX_SAMPLE_VALUES:,} values per call"
             )
         y, gen = self.resolve_labels(n, labels), torch.Generator().manual_seed(seed)
         if truncation is None:

@@ -201,7 +201,7 @@ def predict_logits(classifier: Classifier, images: Any, *, batch_size: int = 100
 # ----- training ----------------------------------------------------------------------------------
 
 
-def _canonical(dataset: str) -> str:
+def canonical_dataset(dataset: str) -> str:
     from gancore.data import dataset_name
 
     name = dataset_name(dataset)
@@ -274,7 +274,7 @@ def train_classifier(
     from gancore.data import convert_images, load_dataset
     from gancore.seeding import set_seed
 
-    name = _canonical(dataset)
+    name = canonical_dataset(dataset)
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
@@ -384,7 +384,7 @@ def save_classifier(
     cfg = {
         "format": FORMAT,
         "arch": model.config.to_dict(),
-        "dataset": _canonical(model.dataset),
+        "dataset": canonical_dataset(model.dataset),
         "class_names": list(model.class_names),
         "test_accuracy": float(test_accuracy),
         "num_parameters": num_parameters(model),
@@ -423,7 +423,7 @@ def _check_replaceable(target: Path) -> None:
 
 def read_classifier(folder: str | os.PathLike) -> Classifier:
     """Load a classifier folder: config validated first, then safetensors with strict keys/shapes."""
-    from gancore.checkpoint import CheckpointError, _read_config, _read_safetensors
+    from gancore.checkpoint import CheckpointError, read_checkpoint_tensors, read_config
 
     folder = Path(folder)
     path = folder / CONFIG_NAME
@@ -433,7 +433,7 @@ def read_classifier(folder: str | os.PathLike) -> Classifier:
             "(train one with `python -m gancore.classifier train --dataset mnist --out DIR`)",
             reason="file_missing",
         )
-    cfg = _read_config(path)
+    cfg = read_config(path)
 
     def bad(msg: str) -> CheckpointError:
         return CheckpointError(f"{path}: {msg}", reason="bad_config")
@@ -443,7 +443,7 @@ def read_classifier(folder: str | os.PathLike) -> Classifier:
         raise bad(f"format is {got!r}, not {FORMAT!r}: not a gancore classifier")
     try:
         arch = ClassifierConfig.from_dict(cfg.get("arch"))
-        dataset = _canonical(cfg.get("dataset", ""))
+        dataset = canonical_dataset(cfg.get("dataset", ""))
     except (ValueError, TypeError) as err:
         raise bad(str(err)) from None
     names = cfg.get("class_names")
@@ -466,7 +466,7 @@ def read_classifier(folder: str | os.PathLike) -> Classifier:
         raise CheckpointError(
             f"{weights} is far larger than its config needs; refused", reason="too_large"
         )
-    model.load_state_dict(_read_safetensors(weights, model), strict=True)
+    model.load_state_dict(read_checkpoint_tensors(weights, model), strict=True)
     model.class_names, model.dataset, model.test_accuracy = tuple(names), dataset, float(acc)
     model.requires_grad_(False)
     return model.eval()
@@ -476,7 +476,7 @@ def classifier_dir(dataset: str) -> Path:
     """The shipped classifier folder: ``<shipped checkpoints>/classifier-<dataset>``."""
     from gancore.hub import shipped_checkpoints_dir
 
-    return shipped_checkpoints_dir() / f"classifier-{_canonical(dataset)}"
+    return shipped_checkpoints_dir() / f"classifier-{canonical_dataset(dataset)}"
 
 
 _loaded: dict[str, Classifier] = {}

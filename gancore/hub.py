@@ -38,10 +38,10 @@ from gancore.checkpoint import (
     CheckpointError,
     GANModel,
     LoadedGAN,
-    _load_weights,
-    _max_bytes,
-    _one_line,
-    _read_config,
+    load_weights,
+    one_line,
+    read_config,
+    weights_byte_cap,
 )
 
 try:  # huggingface_hub >= 1.0 splits remote and local "entry not found"
@@ -167,7 +167,7 @@ def _hub_error(
     if reason == "unreachable" and constants.HF_HUB_OFFLINE:
         reason = "offline"
     what = f"{filename} of Hub repo {repo} (revision {rev})" if filename else f"Hub repo {repo}"
-    detail = _one_line(getattr(err, "server_message", None) or err)
+    detail = one_line(getattr(err, "server_message", None) or err)
     msg = _HUB_MESSAGES[reason].format(
         repo=repo,
         rev=rev,
@@ -182,7 +182,7 @@ def _hub_error(
     return CheckpointError(msg, reason="repo_not_found" if reason == "disabled" else reason)
 
 
-def _hub_file(repo_id: str, filename: str, revision: str | None, token: str | None) -> Path:
+def hub_file(repo_id: str, filename: str, revision: str | None, token: str | None) -> Path:
     try:
         return Path(
             hf_hub_download(
@@ -198,9 +198,7 @@ def _hub_file(repo_id: str, filename: str, revision: str | None, token: str | No
         raise _hub_error(err, repo_id, filename, revision) from err
 
 
-def _remote_size(
-    repo_id: str, filename: str, revision: str | None, token: str | None
-) -> int | None:
+def remote_size(repo_id: str, filename: str, revision: str | None, token: str | None) -> int | None:
     if constants.HF_HUB_OFFLINE:
         return None
     try:  # one HEAD; any failure is left to hf_hub_download to report (or serve from the cache)
@@ -211,15 +209,15 @@ def _remote_size(
         return None
 
 
-def _hub_weights(repo_id: str, revision: str | None, token: str | None, model: nn.Module) -> Path:
+def hub_weights(repo_id: str, revision: str | None, token: str | None, model: nn.Module) -> Path:
     first: CheckpointError | None = None
     for name in (WEIGHTS_NAME, LEGACY_NAME):
-        size = _remote_size(repo_id, name, revision, token)
-        if size is not None and size > _max_bytes(model):
+        size = remote_size(repo_id, name, revision, token)
+        if size is not None and size > weights_byte_cap(model):
             msg = f"{name} of Hub repo {repo_id} is {size:,} bytes, far more than the model in its config.json needs; refused before downloading."
             raise CheckpointError(msg, reason="too_large")
         try:
-            return _hub_file(repo_id, name, revision, token)
+            return hub_file(repo_id, name, revision, token)
         except CheckpointError as err:
             if err.reason not in ("file_missing", "offline", "unreachable"):
                 raise
@@ -230,7 +228,7 @@ def _hub_weights(repo_id: str, revision: str | None, token: str | None, model: n
     raise CheckpointError(msg, reason="file_missing")
 
 
-def _local_weights(folder: Path) -> Path:
+def local_weights(folder: Path) -> Path:
     for name in (WEIGHTS_NAME, LEGACY_NAME):
         if (folder / name).is_file():
             return folder / name
@@ -257,7 +255,7 @@ def load_checkpoint(
     community = {"max_parameters": max_parameters, "device": device}
     if where == "hub":
         try:
-            config_path = _hub_file(str(location), CONFIG_NAME, revision, token)
+            config_path = hub_file(str(location), CONFIG_NAME, revision, token)
         except CheckpointError as err:
             if err.reason != "file_missing" and not _known_missing(str(location), revision):
                 raise
@@ -286,7 +284,7 @@ def load_checkpoint(
                 return _community(folder=Path(location), config=None, desc=desc, **community)
             msg = f"{location} has no {CONFIG_NAME}; it is not a gancore checkpoint folder"
             raise CheckpointError(msg, reason="file_missing")
-    raw = _read_config(config_path)
+    raw = read_config(config_path)
     gancore_like = (
         not isinstance(raw, dict)
         or "kind" in raw
@@ -301,11 +299,11 @@ def load_checkpoint(
         return _community(**place, config=raw, desc=desc, **community)
     model = GANModel(raw, max_parameters)
     weights = (
-        _hub_weights(str(location), revision, token, model)
+        hub_weights(str(location), revision, token, model)
         if where == "hub"
-        else _local_weights(Path(location))
+        else local_weights(Path(location))
     )
-    _load_weights(model, weights)
+    load_weights(model, weights)
     model.to(device).eval()
     classes = model.generator.num_classes
     names = (
@@ -349,7 +347,7 @@ def push_checkpoint(
             raise HFValidationError("expected owner/name")
     except HFValidationError as err:
         msg = (
-            f"{repo_id!r} is not a valid Hub repo id of the form owner/name ({_one_line(err, 120)})"
+            f"{repo_id!r} is not a valid Hub repo id of the form owner/name ({one_line(err, 120)})"
         )
         raise CheckpointError(msg, reason="invalid_repo_id") from None
     load_checkpoint(folder)

@@ -298,10 +298,10 @@ def real_reference(
     """Features and statistics of ``n`` real t10k test images (a fixed random subset; all
     10,000 by default), through the shipped classifier unless one is given. Cached per
     (dataset, n, data root) in this process for the shipped classifier."""
-    from gancore.classifier import _canonical, classifier_dir
+    from gancore.classifier import canonical_dataset, classifier_dir
     from gancore.data import load_dataset, resolve_data_root
 
-    name = _canonical(dataset)
+    name = canonical_dataset(dataset)
     if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= 10_000:
         raise ValueError(f"n_real must be an integer in [2, 10000] (the t10k split), got {n!r}")
     key = (name, n, str(resolve_data_root(root).resolve()), str(classifier_dir(name).resolve()))
@@ -346,9 +346,9 @@ def evaluate_images(
         min_class_share, classes_covered (share >= min_share), num_classes
         n_fake, n_real, pr_samples, k, dataset, class_names, classifier_test_accuracy
     """
-    from gancore.classifier import _canonical
+    from gancore.classifier import canonical_dataset
 
-    name = _canonical(dataset)
+    name = canonical_dataset(dataset)
     clf = classifier if classifier is not None else load_classifier(name)
     fake = prepare_images(fake_images)
     if len(fake) < max(2, k + 1):
@@ -399,9 +399,9 @@ def quick_quality(
 
     Same scale as :func:`evaluate_images`, noisier with few samples: compare it with
     itself over a run, not with numbers measured on more samples."""
-    from gancore.classifier import _canonical
+    from gancore.classifier import canonical_dataset
 
-    name = _canonical(dataset)
+    name = canonical_dataset(dataset)
     clf = load_classifier(name)
     feats, logits = _features_and_logits(clf, prepare_images(fake_images), 1000)
     if len(feats) < 2:

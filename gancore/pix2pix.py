@@ -30,7 +30,7 @@ from gancore import tasks
 from gancore.data import ImageSource
 from gancore.losses import clip_weights, gradient_penalty
 from gancore.models.unet import Pix2PixConfig
-from gancore.optim import _norm_parts
+from gancore.optim import grad_norm_parts
 from gancore.train import TrainConfig, Trainer
 
 # Trainer features that transform what D reads, or reshape D; pix2pix's D reads pairs
@@ -212,9 +212,9 @@ class Pix2PixTrainer(Trainer):
         if cfg.max_grad_norm == 0:
             grads_d = [p.grad for p in self._d_params if p.grad is not None] if train_d else []
             grads_g = [p.grad for p in self._g_params if p.grad is not None] if update_g else []
-            parts, sizes = _norm_parts([grads_d, grads_g, self._g_params, self._d_params])
+            parts, sizes = grad_norm_parts([grads_d, grads_g, self._g_params, self._d_params])
         else:
-            parts, sizes = _norm_parts([self._g_params, self._d_params])
+            parts, sizes = grad_norm_parts([self._g_params, self._d_params])
             parts, sizes = [grad_norm_d, grad_norm_g, *parts], [1, 1, *sizes]
         return self._finish_step(d_loss, g_loss.detach(), real_out, fake_out, parts, sizes)
 

@@ -21,7 +21,7 @@ from torch import Tensor, nn
 
 from gancore import stabilizers
 from gancore.losses import LOSSES, LossSpec, clip_weights, gradient_penalty
-from gancore.optim import _combine_norms, _make_optimizer, _norm_parts, _set_hparams
+from gancore.optim import combine_grad_norms, grad_norm_parts, make_optimizer, set_hparams
 from gancore.stabilizers import gradient_sq_norm
 
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
@@ -196,10 +196,10 @@ class Trainer:
         self.stab = stabilizers.Stabilizers(self)
         self._g_params = list(self.generator.parameters())
         self._d_params = list(self.discriminator.parameters())
-        self.opt_g = _make_optimizer(
+        self.opt_g = make_optimizer(
             config.optimizer_g, self._g_params, config.lr_g, config.betas_g, config.momentum
         )
-        self.opt_d = _make_optimizer(
+        self.opt_d = make_optimizer(
             config.optimizer_d, self._d_params, config.lr_d, config.betas_d, config.momentum
         )
         self.ema_generator: nn.Module | None = None
@@ -338,9 +338,9 @@ class Trainer:
             # the last update's gradients (still in .grad) and both parameter norms, fused
             grads_d = [p.grad for p in self._d_params if p.grad is not None] if update_d else []
             grads_g = [p.grad for p in self._g_params if p.grad is not None] if update_g else []
-            parts, sizes = _norm_parts([grads_d, grads_g, self._g_params, self._d_params])
+            parts, sizes = grad_norm_parts([grads_d, grads_g, self._g_params, self._d_params])
         else:  # the clipped gradients' norms are already one tensor each
-            parts, sizes = _norm_parts([self._g_params, self._d_params])
+            parts, sizes = grad_norm_parts([self._g_params, self._d_params])
             parts, sizes = [grad_norm_d, grad_norm_g, *parts], [1, 1, *sizes]
         return self._finish_step(d_loss, g_loss, real_out, fake_out, parts, sizes)
 
@@ -353,7 +353,7 @@ class Trainer:
                 d_real, d_fake = real_out.mean(), fake_out.mean()
             # the one host sync of the round: losses, D's verdicts, grad norms, param norms
             synced = torch.stack([d_loss, g_loss, d_real, d_fake, *norm_parts]).tolist()
-        values = synced[:4] + _combine_norms(synced[4:], norm_sizes)
+        values = synced[:4] + combine_grad_norms(synced[4:], norm_sizes)
         names = ["d_loss", "g_loss", "d_real", "d_fake", "grad_norm_d", "grad_norm_g"]
         bad = [k for k, v in zip(names, values, strict=False) if not math.isfinite(v)]
         for k, v in zip(("G parameters", "D parameters"), values[-2:], strict=True):
@@ -490,17 +490,17 @@ class Trainer:
     def _configure_optimizers(self, old: TrainConfig) -> None:
         new = self.config
         if new.optimizer_g != old.optimizer_g:
-            self.opt_g = _make_optimizer(
+            self.opt_g = make_optimizer(
                 new.optimizer_g, self._g_params, new.lr_g, new.betas_g, new.momentum
             )
         else:
-            _set_hparams(self.opt_g, new.lr_g, new.betas_g, new.momentum)
+            set_hparams(self.opt_g, new.lr_g, new.betas_g, new.momentum)
         if new.optimizer_d != old.optimizer_d:
-            self.opt_d = _make_optimizer(
+            self.opt_d = make_optimizer(
                 new.optimizer_d, self._d_params, new.lr_d, new.betas_d, new.momentum
             )
         else:
-            _set_hparams(self.opt_d, new.lr_d, new.betas_d, new.momentum)
+            set_hparams(self.opt_d, new.lr_d, new.betas_d, new.momentum)
 
     # --- sampling and checkpoints ---------------------------------------------------------------
 

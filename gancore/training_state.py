@@ -22,8 +22,8 @@ from gancore.checkpoint import (
     TS_JSON,
     TS_TENSORS,
     CheckpointError,
-    _one_line,
-    _write_checkpoint_folder,
+    one_line,
+    write_checkpoint_folder,
 )
 
 _T, _A, _TUP, _D, _F = "__tensor__", "__ndarray__", "__tuple__", "__dict__", "__float__"
@@ -84,7 +84,7 @@ def _decode(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
     return {k: _decode(v, tensors) for k, v in obj.items()}
 
 
-def _write_training_state(folder: Path, state: dict) -> None:
+def write_training_state(folder: Path, state: dict) -> None:
     tensors: dict[str, torch.Tensor] = {}
     doc = {
         "format": TS_FORMAT,
@@ -101,8 +101,8 @@ def save_training_state(directory: str | Path, state: dict) -> Path:
     Other files in ``directory`` (the checkpoint) are kept. Round trips exactly: int vs str dict
     keys, tuples, nan/inf, every tensor dtype (uint8 generator states, int64, bf16...)."""
     skip = (TS_JSON, TS_TENSORS)
-    return _write_checkpoint_folder(
-        directory, lambda tmp: _write_training_state(tmp, state), keep=lambda n: n not in skip
+    return write_checkpoint_folder(
+        directory, lambda tmp: write_training_state(tmp, state), keep=lambda n: n not in skip
     )
 
 
@@ -117,7 +117,7 @@ def load_training_state(directory: str | Path) -> dict:
         with safe_open(str(folder / TS_TENSORS), framework="pt", device="cpu") as f:
             tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (no __iter__)
     except (OSError, ValueError, SafetensorError) as err:
-        msg = f"the training state in {folder} is unreadable: {_one_line(err)}"
+        msg = f"the training state in {folder} is unreadable: {one_line(err)}"
         raise CheckpointError(msg, reason="corrupt") from None
     if not isinstance(doc, dict) or doc.get("format") != TS_FORMAT:
         raise CheckpointError(f"{folder / TS_JSON} is not a {TS_FORMAT} file", reason="corrupt")

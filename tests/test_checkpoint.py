@@ -381,7 +381,7 @@ def test_interrupted_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch, e
         raise OSError("disk full (simulated)")
 
     with monkeypatch.context() as m:
-        m.setattr(ts, "_write_training_state", boom)  # after weights, config and card are written
+        m.setattr(ts, "write_training_state", boom)  # after weights, config and card are written
         with pytest.raises(OSError, match="simulated"):
             save_checkpoint(
                 out, generator=g2, discriminator=d2, config=cfg, training_state={"a": 1}

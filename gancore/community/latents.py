@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gancore.checkpoint import _MAX_SAMPLE_VALUES, LoadedGAN, _one_line
+from gancore.checkpoint import MAX_SAMPLE_VALUES, LoadedGAN, one_line
 from gancore.probes import evaluating
 
 MAX_LATENTS_BYTES = 512 << 20
@@ -39,7 +39,7 @@ def read_latents(path: str | Path) -> np.ndarray:
         raise ValueError(f"--latents: {path.name}: {err.args[0]}") from None
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
         raise ValueError(
-            f"--latents: {path.name} is not a readable .npz file ({_one_line(err, 120)})"
+            f"--latents: {path.name} is not a readable .npz file ({one_line(err, 120)})"
         ) from None
     if z.dtype != np.float32:
         raise ValueError(f"--latents: z must be float32, got {z.dtype}")
@@ -74,9 +74,9 @@ def sample_latents(loaded: LoadedGAN, z: np.ndarray, *, seed: int = 0, labels=No
         if loaded.kind == "toy"
         else (m["channels"], m["image_size"], m["image_size"])
     )
-    if n * math.prod(shape) > _MAX_SAMPLE_VALUES:
+    if n * math.prod(shape) > MAX_SAMPLE_VALUES:
         raise ValueError(
-            f"--latents: {n} images of shape {shape} exceed {_MAX_SAMPLE_VALUES:,} values"
+            f"--latents: {n} images of shape {shape} exceed {MAX_SAMPLE_VALUES:,} values"
         )
     y = loaded.resolve_labels(n, labels)
     device = next(G.parameters()).device

@@ -20,7 +20,7 @@ import torch
 from huggingface_hub import constants
 from torch import nn
 
-from gancore.checkpoint import CheckpointError, LoadedGAN, _one_line
+from gancore.checkpoint import CheckpointError, LoadedGAN, one_line
 from gancore.community import safe_load
 from gancore.community.families import BY_KEY, SUPPORTED, by_config, pick
 
@@ -89,17 +89,17 @@ def license_of(card: Path | None) -> str | None:
     return hit[1].strip() if hit else None
 
 
-def _hub_weights(repo: str, revision, token, names, cap: int) -> Path:
-    from gancore.hub import _hub_file, _remote_size  # lazy: gancore.hub imports this lazily
+def hub_weights(repo: str, revision, token, names, cap: int) -> Path:
+    from gancore.hub import hub_file, remote_size  # lazy: gancore.hub imports this lazily
 
     first = None
     for name in names:
-        size = _remote_size(repo, name, revision, token)
+        size = remote_size(repo, name, revision, token)
         if size is not None and size > cap:
             msg = f"{name} of Hub repo {repo} is {size:,} bytes, over the {cap:,} bytes the parameter limit allows; refused before downloading."
             raise CheckpointError(msg, reason="too_large")
         try:
-            return _hub_file(repo, name, revision, token)
+            return hub_file(repo, name, revision, token)
         except CheckpointError as err:
             if err.reason not in ("file_missing", "offline", "unreachable"):
                 raise
@@ -121,10 +121,10 @@ def _no_weights(where: str, names) -> CheckpointError:
 def _card(repo: str | None, folder: Path | None, revision, token) -> Path | None:
     if folder is not None:
         return folder / CARD
-    from gancore.hub import _hub_file
+    from gancore.hub import hub_file
 
     try:
-        return _hub_file(repo, CARD, revision, token)
+        return hub_file(repo, CARD, revision, token)
     except CheckpointError:
         return None  # a card is optional; its absence is no reason to refuse the weights
 
@@ -149,7 +149,7 @@ def load_community(
     names = (*PICKLES, SAFETENSORS) if config is not None else PICKLES
     cap = safe_load.max_file_bytes(max_parameters)
     if repo is not None:
-        weights = _hub_weights(repo, revision, token, names, cap)
+        weights = hub_weights(repo, revision, token, names, cap)
     else:
         found = [folder / n for n in names if (folder / n).is_file()]
         if not found:
@@ -168,7 +168,7 @@ def load_community(
         generator.load_state_dict(converted, strict=True)
     except (ValueError, RuntimeError, KeyError, TypeError) as err:
         raise CheckpointError(
-            f"{weights.name} does not fit the {fam.name} layout: {_one_line(err, 300)}",
+            f"{weights.name} does not fit the {fam.name} layout: {one_line(err, 300)}",
             reason="shape_mismatch",
         ) from None
     # channels_last: oneDNN's convolutions run about twice as fast on CPU in this layout

@@ -26,7 +26,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
-from gancore.checkpoint import CheckpointError, _one_line
+from gancore.checkpoint import CheckpointError, one_line
 
 CACHE_FORMAT = "gancore-community-cache/1"
 _SCALARS = (str, int, float, bool, type(None), torch.dtype, torch.Size)
@@ -51,7 +51,7 @@ def _refuse(name: str, err: BaseException) -> CheckpointError:
         )
     return CheckpointError(
         f"{name} is not a readable PyTorch weights file: it is corrupt, truncated or not a "
-        f"pickle at all ({type(err).__name__}: {_one_line(text, 140)}). Nothing in it was run.",
+        f"pickle at all ({type(err).__name__}: {one_line(text, 140)}). Nothing in it was run.",
         reason="corrupt",
     )
 
@@ -109,7 +109,7 @@ def read_safetensors(path: Path, *, max_bytes: int) -> dict[str, torch.Tensor]:
         with safe_open(str(path), framework="pt", device="cpu") as f:
             return {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
     except (SafetensorError, OSError, ValueError) as err:
-        msg = f"{path.name} is corrupt or truncated (safetensors: {_one_line(err, 140)})."
+        msg = f"{path.name} is corrupt or truncated (safetensors: {one_line(err, 140)})."
         raise CheckpointError(msg, reason="corrupt") from None
 
 

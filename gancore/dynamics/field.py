@@ -57,14 +57,14 @@ class Game:
     clip: float | None = None
 
 
-def _name(value: str, allowed: tuple[str, ...], key: str) -> str:
+def checked_choice(value: str, allowed: tuple[str, ...], key: str) -> str:
     name = value.replace("-", "_").lower() if isinstance(value, str) else value
     if name not in allowed:
         raise ValueError(f"{key} must be one of {', '.join(allowed)}; got {value!r}")
     return name
 
 
-def _number(value, key: str, *, low: float = 0.0, strict: bool = False) -> float:
+def checked_number(value, key: str, *, low: float = 0.0, strict: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(f"{key} must be a number; got {value!r}")
     v = float(value)
@@ -83,16 +83,16 @@ def game(
     clip: float | None = None,
 ) -> Game:
     """Validate a setting: ValueErrors name the bad argument and what it may be."""
-    loss = _name(loss, LOSSES, "loss")
-    reg = _name(reg, REGULARIZERS, "reg")
-    gamma = _number(gamma, "gamma")
-    noise = _number(noise, "noise")
+    loss = checked_choice(loss, LOSSES, "loss")
+    reg = checked_choice(reg, REGULARIZERS, "reg")
+    gamma = checked_number(gamma, "gamma")
+    noise = checked_number(noise, "noise")
     if gamma and reg not in ("r1", "r2", "consensus"):
         raise ValueError(f"gamma is the weight of r1, r2 or consensus; reg={reg!r} takes gamma=0")
     if noise and reg != "instance_noise":
         raise ValueError(f"noise is instance noise's sigma; reg={reg!r} takes noise=0")
     if clip is not None:
-        clip = _number(clip, "clip", strict=True)
+        clip = checked_number(clip, "clip", strict=True)
     return Game(loss, reg, gamma, noise, clip)
 
 
@@ -340,8 +340,8 @@ def simulate(
     Once |θ| or |ψ| passes BLOWUP the run has diverged and the remaining rows are NaN.
     """
     g = game(loss, reg=reg, gamma=gamma, noise=noise, clip=clip)
-    lr = _number(lr, "lr", strict=True)
-    mode = _name(mode, MODES, "mode")
+    lr = checked_number(lr, "lr", strict=True)
+    mode = checked_choice(mode, MODES, "mode")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
         raise ValueError(f"steps must be an integer in [1, {MAX_STEPS}]; got {steps!r}")
     if not 1 <= steps <= MAX_STEPS:

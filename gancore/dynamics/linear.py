@@ -18,8 +18,8 @@ from gancore.dynamics.field import (
     GP_TARGET,
     GP_WEIGHT,
     MODES,
-    _name,
-    _number,
+    checked_choice,
+    checked_number,
     game,
 )
 
@@ -61,7 +61,7 @@ def equilibrium_jacobian(
 
 def update_matrix(jac: np.ndarray, lr: float, mode: str) -> np.ndarray:
     """The Jacobian of one gradient-descent step of the linearised field v(x) = J x."""
-    h, mode = _number(lr, "lr", strict=True), _name(mode, MODES, "mode")
+    h, mode = checked_number(lr, "lr", strict=True), checked_choice(mode, MODES, "mode")
     if mode == "simultaneous":
         return np.eye(2) + h * jac
     (j11, j12), (j21, j22) = jac
@@ -91,8 +91,8 @@ def equilibrium_eigenvalues(
         if mode is not None:
             raise ValueError("mode applies to a discrete update: give lr as well, or mode=None")
         return np.linalg.eigvals(jac)
-    lr = _number(lr, "lr", strict=True)
-    mode = _name("simultaneous" if mode is None else mode, MODES, "mode")
+    lr = checked_number(lr, "lr", strict=True)
+    mode = checked_choice("simultaneous" if mode is None else mode, MODES, "mode")
     return np.linalg.eigvals(update_matrix(jac, lr, mode))
 
 
