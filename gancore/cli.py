@@ -101,14 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     s.add_argument("--data-root", type=Path, help="where image datasets live (or GANCORE_DATA)")
     s.add_argument("--resume", type=Path, metavar="DIR", help="continue the run saved in DIR")
-    s.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        dest="overrides",
-        help="override a preset value, e.g. --set train.lr_g=0.001 (repeatable)",
-    )
+    _add_set(s, "override a preset value, e.g. --set train.lr_g=0.001 (repeatable)")
     s.add_argument(
         "--save-every",
         type=float,
@@ -167,18 +160,18 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("link", help="print a link that opens the app on a preset and settings")
     s.add_argument("preset", help="a preset name (see `presets`)")
-    s.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        dest="overrides",
-        help="a changed value, as for train (repeatable); also view.layers=real,fake",
-    )
+    _add_set(s, "a changed value, as for train (repeatable); also view.layers=... and b.train.*")
     s.add_argument("--page", help="lab-1d, lab-2d or images (default: the preset's own)")
     s.add_argument("--base", default=None, help="the app's address (default http://localhost:8501)")
     s.set_defaults(func=cmd_link)
     return p
+
+
+def _add_set(parser: argparse.ArgumentParser, help: str) -> None:
+    """--set KEY=VALUE (repeatable), into ``args.overrides``: train's and link's."""
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides", help=help
+    )
 
 
 # --- commands ----------------------------------------------------------------------------------
