@@ -301,8 +301,18 @@ def drawing_ui(lab: Lab) -> None:
         st.info(f"The canvas is {CANVAS} x {CANVAS}; this model works at {size} px.")
         return
     task = lab.preset["model"]["task"]
+    ink = True
+    if task == "edges":
+        ink = st.radio(
+            "your strokes are",
+            ["ink (the sketch is their edges)", "the sketch itself (draw outlines)"],
+            horizontal=True,
+            key=f"{KEY}_ink",
+            help="The model was trained on Sobel edges of digits: double outlines. Painted "
+            "regions read best as ink; thin outlines drawn as the sketch often come out faint.",
+        ).startswith("ink")
     hint = {
-        "edges": "Draw the outline of a digit (its edges), as in the input row above.",
+        "edges": "Paint a digit (or its outline, as in the input row above).",
         "superres4": "Draw a digit: it is averaged to 7 x 7, and the models bring back 28 x 28.",
         "inpaint": "Draw something: its centre square is hidden, and the models fill it in.",
         "paired": "Draw an input like the ones in A/.",
@@ -310,7 +320,8 @@ def drawing_ui(lab: Lab) -> None:
     painted: set[tuple[int, int]] = st.session_state.setdefault(f"{KEY}_painted", set())
     c1, c2, c3 = st.columns([1, 1, 2])
     if c1.button("Start from the first example", key=f"{KEY}_from_example"):
-        x = lab.extra.get("first_input")
+        first = lab.extra.get("first") or {}
+        x = first.get("first_input" if task == "edges" and not ink else "first_target")
         if x is not None:
             painted.clear()
             painted.update(zip(*np.nonzero(x > 0), strict=True))
@@ -337,7 +348,7 @@ def drawing_ui(lab: Lab) -> None:
     image = -np.ones((CANVAS, CANVAS), np.float32)
     for r, c in painted:
         image[r, c] = 1.0
-    reply = call(lambda: lab.handle.view(drawn=image, pictures=False))
+    reply = call(lambda: lab.handle.view(drawn=image, ink=ink, pictures=False))
     if reply is None:
         return
     shipped = _shipped_for(task, size)
@@ -393,7 +404,7 @@ transport_ui(
 knobs_ui(lab)
 live_loop(KEY, lab, draw, lambda lab: lab.handle.view())
 export(lab)
-if "first_input" not in lab.extra:
-    desc = call(lab.handle.describe)
-    lab.extra["first_input"] = None if desc is None else np.asarray(desc["first_input"])
+if "first" not in lab.extra:
+    desc = call(lab.handle.describe) or {}
+    lab.extra["first"] = {k: np.asarray(v) for k, v in desc.items() if k.startswith("first_")}
 drawing_ui(lab)

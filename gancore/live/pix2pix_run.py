@@ -83,10 +83,11 @@ class Pix2PixRun(LiveRun):
         rows = np.concatenate([self.inputs.numpy(), gan, l1, self.targets.numpy()])
         return render.to_png(render.image_grid(rows, nrow=N_EXAMPLES))
 
-    def prepare_drawing(self, drawing: Any) -> np.ndarray:
-        """A drawn (H, W) picture in [-1, 1] (ink +1) as this task's input (1, C, H, W): the
-        sketch itself for edges, its 4x4 block means upsampled for superres4, its centre hidden
-        for inpaint, itself for pairs."""
+    def prepare_drawing(self, drawing: Any, *, ink: bool = True) -> np.ndarray:
+        """A drawn (H, W) picture in [-1, 1] (ink +1) as this task's input (1, C, H, W): for
+        edges, the Sobel edges of the strokes (``ink``, the default: you draw the digit) or the
+        strokes as the sketch itself; its 4x4 block means upsampled for superres4; its centre
+        hidden for inpaint; itself for pairs."""
         m = self.preset["model"]
         arr = np.asarray(drawing, dtype=np.float32)
         if arr.shape != (m["image_size"], m["image_size"]):
@@ -94,16 +95,18 @@ class Pix2PixRun(LiveRun):
                 f"a drawing must be {m['image_size']} x {m['image_size']}, got {arr.shape}"
             )
         x = np.repeat(arr[None, None], m["channels"], axis=1)
-        if self.task in ("superres4", "inpaint"):
+        if self.task in ("superres4", "inpaint") or (self.task == "edges" and ink):
             x = tasks.make_input(self.task, x)
         return tasks.check_images(x, "the drawing").numpy()
 
-    def view(self, *, drawn: Any = None, example: int = 0, pictures: bool = True) -> dict[str, Any]:
+    def view(
+        self, *, drawn: Any = None, ink: bool = True, example: int = 0, pictures: bool = True
+    ) -> dict[str, Any]:
         """The examples picture, D's patch map over output ``example``, the numbers; with
         ``drawn`` (H, W) also both models' translations of it (``pictures=False``: only those)."""
         out: dict[str, Any] = {"task": self.task, "baseline_step": self.baseline.step_count}
         if drawn is not None:
-            x = self.prepare_drawing(drawn)
+            x = self.prepare_drawing(drawn, ink=ink)
             out["drawn_input"] = x[0]
             out["drawn_gan"] = translate(self.trainer.translator, x)[0]
             out["drawn_l1"] = translate(self.baseline.translator, x)[0]
@@ -130,7 +133,9 @@ class Pix2PixRun(LiveRun):
             "step": self.trainer.step_count,
             "baseline_step": self.baseline.step_count,
             "examples": list(self.inputs.shape),
-            "first_input": self.inputs[0].mean(0).numpy(),  # (H, W): the drawing canvas's start
+            # (H, W): where the drawing canvas can start (the sketch, or the digit as ink)
+            "first_input": self.inputs[0].mean(0).numpy(),
+            "first_target": self.targets[0].mean(0).numpy(),
             "example_l1_gan": float(np.abs(gan - self.targets.numpy()).mean()),
             "example_l1_baseline": float(np.abs(l1 - self.targets.numpy()).mean()),
             "timeline_steps": [row["step"] for row in self.timeline],
