@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from gancore.image_presets import list_image_presets, resolve_image_preset
+from gancore.plots.lab import LAYERS_2D
 from gancore.presets import list_presets, resolve_preset
 
 DEFAULT_BASE = "http://localhost:8501"
@@ -29,12 +30,7 @@ SECTIONS = ("data", "model", "train")  # in this order in a link
 # The app's pages that a link can open (their url paths), and what each trains.
 PAGES = {"lab-1d": "toy 1D", "lab-2d": "toy 2D", "images": "image"}
 # Keys of a page itself, not of the run's configuration: key -> (pages, allowed values).
-VIEW_KEYS = {
-    "view.layers": (
-        ("lab-2d",),
-        ("discriminator", "real", "fake", "gradients", "manifold"),
-    ),
-}
+VIEW_KEYS = {"view.layers": (("lab-2d",), LAYERS_2D)}
 
 
 class LinkError(ValueError):
@@ -193,9 +189,10 @@ def read_link(query: Mapping[str, str], *, page: str) -> Link:
             pages, allowed = VIEW_KEYS[key]
             picked = [v for v in text.split(",") if v]
             bad = [v for v in picked if v not in allowed]
-            if page not in pages or bad:
-                where = f"on {', '.join(pages)}" if page not in pages else ""
-                raise LinkError(key, f"{key}={text!r}: allowed {where} are {list(allowed)}")
+            if page not in pages:
+                raise LinkError(key, f"{key} belongs to {', '.join(pages)}, not to {page}")
+            if bad:
+                raise LinkError(key, f"{key}={text!r}: allowed are {list(allowed)}")
             link.view[key] = ",".join(picked)
             continue
         if key.startswith("b."):  # B of an A / B comparison: train settings only
