@@ -325,8 +325,10 @@ def drawing_ui(lab: Lab) -> None:
         if x is not None:
             painted.clear()
             painted.update(zip(*np.nonzero(x > 0), strict=True))
+            st.session_state[f"{KEY}_canvas_n"] = st.session_state.get(f"{KEY}_canvas_n", 0) + 1
     if c2.button("Clear", key=f"{KEY}_clear_drawing"):
-        painted.clear()
+        painted.clear()  # and a fresh canvas widget, whose old selection would paint again
+        st.session_state[f"{KEY}_canvas_n"] = st.session_state.get(f"{KEY}_canvas_n", 0) + 1
     c3.caption(f"{hint} Box- or lasso-select (or click) dots to paint them.")
     coords = np.linspace(-3.0, 3.0, CANVAS)
     gx, gy = np.meshgrid(coords, coords[::-1])  # row 0 at the top
@@ -335,7 +337,7 @@ def drawing_ui(lab: Lab) -> None:
     with left:
         event = st.plotly_chart(
             lplots.canvas_figure(gx.ravel(), gy.ravel(), drawn),
-            key=f"{KEY}_canvas",
+            key=f"{KEY}_canvas_{st.session_state.get(f'{KEY}_canvas_n', 0)}",
             on_select="rerun",
             selection_mode=("box", "lasso", "points"),
             width="stretch",
