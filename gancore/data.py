@@ -219,19 +219,19 @@ def convert_images(x: torch.Tensor, *, image_size: int, channels: int) -> torch.
 # ----------------------------------------------------------------------------- folders
 
 
-def _is_hidden(p: Path) -> bool:
+def is_hidden(p: Path) -> bool:
     return p.name.startswith(".") or p.name == "__MACOSX"
 
 
-def _images_in(d: Path, recursive: bool) -> list[Path]:
+def images_in(d: Path, recursive: bool) -> list[Path]:
     it = d.rglob("*") if recursive else d.iterdir()
     return sorted(
         p
         for p in it
         if p.is_file()
         and p.suffix.lower() in IMAGE_EXTENSIONS
-        and not any(_is_hidden(q) for q in p.relative_to(d).parents if q.name)
-        and not _is_hidden(p)
+        and not any(is_hidden(q) for q in p.relative_to(d).parents if q.name)
+        and not is_hidden(p)
     )
 
 
@@ -245,26 +245,26 @@ def scan_folder(path: str | os.PathLike) -> tuple[list[Path], list[int] | None, 
     if not root.is_dir():
         raise DatasetUnavailableError(f"image folder {root} does not exist or is not a directory")
     while True:
-        subdirs = sorted(p for p in root.iterdir() if p.is_dir() and not _is_hidden(p))
-        if _images_in(root, recursive=False) or len(subdirs) != 1:
+        subdirs = sorted(p for p in root.iterdir() if p.is_dir() and not is_hidden(p))
+        if images_in(root, recursive=False) or len(subdirs) != 1:
             break
         root = subdirs[0]
-    classes = [d for d in subdirs if _images_in(d, recursive=True)]
+    classes = [d for d in subdirs if images_in(d, recursive=True)]
     if classes:
         files, labels = [], []
         for i, d in enumerate(classes):
-            found = _images_in(d, recursive=True)
+            found = images_in(d, recursive=True)
             files += found
             labels += [i] * len(found)
         return files, labels, tuple(d.name for d in classes)
-    files = _images_in(root, recursive=False)
+    files = images_in(root, recursive=False)
     if not files:
         exts = ", ".join(sorted(IMAGE_EXTENSIONS))
         raise DatasetUnavailableError(f"no images ({exts}) found in {Path(path).expanduser()}")
     return files, None, ()
 
 
-def _decode(p: Path, image_size: int, channels: int) -> np.ndarray:
+def decode_image(p: Path, image_size: int, channels: int) -> np.ndarray:
     with Image.open(p) as im:
         if im.width * im.height > MAX_IMAGE_PIXELS:
             raise ValueError(f"{im.width}x{im.height} is over {MAX_IMAGE_PIXELS:,} pixels")
@@ -291,7 +291,7 @@ def _load_folder(path: Path, image_size: int, channels: int, max_images: int) ->
     arrays, kept, skipped = [], [], []
     for i, p in enumerate(files):
         try:
-            arrays.append(_decode(p, image_size, channels))
+            arrays.append(decode_image(p, image_size, channels))
             kept.append(i)
         except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError) as err:
             skipped.append(f"{p.name}: {err}")

@@ -19,10 +19,10 @@ from gancore.data import (
     DatasetUnavailableError,
     ImageData,
     ImageSource,
-    _decode,
-    _images_in,
-    _is_hidden,
+    decode_image,
     extract_image_zip,
+    images_in,
+    is_hidden,
 )
 from gancore.pix2pix import PairSource
 
@@ -35,7 +35,7 @@ def find_pair_root(path: str | os.PathLike) -> Path:
     if not root.is_dir():
         raise DatasetUnavailableError(f"pair folder {root} does not exist or is not a directory")
     while not ((root / "A").is_dir() and (root / "B").is_dir()):
-        subdirs = [p for p in root.iterdir() if p.is_dir() and not _is_hidden(p)]
+        subdirs = [p for p in root.iterdir() if p.is_dir() and not is_hidden(p)]
         if len(subdirs) != 1:
             raise DatasetUnavailableError(
                 f"{path} must hold two folders A/ (inputs) and B/ (targets) with images of "
@@ -48,8 +48,8 @@ def find_pair_root(path: str | os.PathLike) -> Path:
 def pair_files(path: str | os.PathLike) -> list[tuple[Path, Path]]:
     """(A file, B file) pairs matched by file stem, sorted; ValueError listing unmatched names."""
     root = find_pair_root(path)
-    a = {p.stem: p for p in _images_in(root / "A", recursive=False)}
-    b = {p.stem: p for p in _images_in(root / "B", recursive=False)}
+    a = {p.stem: p for p in images_in(root / "A", recursive=False)}
+    b = {p.stem: p for p in images_in(root / "B", recursive=False)}
     only_a, only_b = sorted(set(a) - set(b)), sorted(set(b) - set(a))
     if only_a or only_b:
         raise ValueError(
@@ -73,7 +73,7 @@ def load_pairs(
     a_arr, b_arr, skipped = [], [], []
     for pa, pb in pairs:
         try:
-            a, b = _decode(pa, image_size, channels), _decode(pb, image_size, channels)
+            a, b = decode_image(pa, image_size, channels), decode_image(pb, image_size, channels)
         except (OSError, ValueError) as err:
             skipped.append(f"{pa.stem}: {err}")
             continue

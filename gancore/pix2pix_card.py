@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from huggingface_hub import ModelCardData
 
 from gancore.checkpoint import SAMPLE_NAME, count_parameters
@@ -9,9 +12,11 @@ from gancore.models.unet import Pix2PixConfig
 from gancore.tasks import TASKS
 
 
-def pix2pix_card_text(cfg: dict, *, has_sample: bool = False, card_extra: str = "") -> str:
-    from gancore.model_card import _cell
+def _cell(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else v if isinstance(v, str) else json.dumps(v)
 
+
+def pix2pix_card_text(cfg: dict, *, has_sample: bool = False, card_extra: str = "") -> str:
     model = Pix2PixConfig.from_dict(cfg["model"])
     counts = count_parameters("pix2pix", model)
     meta = ModelCardData(

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from gancore.models.dcgan import weights_init
-from gancore.models.unet import Pix2PixConfig, _norm
+from gancore.models.unet import Pix2PixConfig, group_norm
 
 
 def patch_levels(cfg: Pix2PixConfig) -> int:
@@ -38,7 +38,7 @@ class PatchGAN(nn.Module):
             out_ch = config.d_features * 2 ** min(i, 3)
             layers.append(nn.Conv2d(in_ch, out_ch, 4, 2, 1, bias=i == 0))
             if i:
-                layers.append(_norm(out_ch))
+                layers.append(group_norm(out_ch))
             layers.append(nn.LeakyReLU(0.2))
             in_ch, size = out_ch, size // 2
         layers.append(nn.Conv2d(in_ch, 1, 3, 1, 1))

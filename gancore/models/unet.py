@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from gancore.models.dcgan import _check_int, weights_init
+from gancore.models.dcgan import weights_init
 
 P2P_SIZES = (28, 32, 64)
 P2P_TASKS = ("edges", "superres4", "inpaint", "paired")
@@ -90,7 +90,13 @@ class Pix2PixConfig:
         return {"generator": g, "discriminator": d, "total": g + d}
 
 
-def _norm(ch: int) -> nn.GroupNorm:
+def _check_int(name: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be an int in [{low}, {high}], got {value!r}")
+
+
+def group_norm(ch: int) -> nn.GroupNorm:
+    """Per-sample normalisation of ``ch`` channels (up to 8 groups), shared with the PatchGAN."""
     return nn.GroupNorm(min(8, ch), ch)
 
 
@@ -112,12 +118,12 @@ class UNetGenerator(nn.Module):
         for i, w in enumerate(widths):  # no norm on the first layer, as in pix2pix
             layers: list[nn.Module] = [nn.Conv2d(in_ch, w, 4, 2, 1, bias=i == 0)]
             self.down.append(
-                nn.Sequential(*layers, *([] if i == 0 else [_norm(w)]), nn.LeakyReLU(0.2))
+                nn.Sequential(*layers, *([] if i == 0 else [group_norm(w)]), nn.LeakyReLU(0.2))
             )
             in_ch = w
         self.dropout = p
         self.bottom = nn.Sequential(
-            nn.Conv2d(in_ch, in_ch, 3, 1, 1, bias=False), _norm(in_ch), nn.ReLU()
+            nn.Conv2d(in_ch, in_ch, 3, 1, 1, bias=False), group_norm(in_ch), nn.ReLU()
         )
         self.up = nn.ModuleList()
         for i in reversed(range(len(widths))):
@@ -126,7 +132,7 @@ class UNetGenerator(nn.Module):
                 nn.ConvTranspose2d(in_ch + widths[i], out_ch, 4, 2, 1, bias=i == 0)
             ]
             if i > 0:
-                block += [_norm(out_ch), nn.ReLU()]
+                block += [group_norm(out_ch), nn.ReLU()]
             else:
                 block.append(nn.Tanh())
             self.up.append(nn.Sequential(*block))
