@@ -10,7 +10,6 @@ import tempfile
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from gancore import render
@@ -23,8 +22,8 @@ from gancore.models.unet import Pix2PixConfig
 from gancore.paired import extract_pairs_zip
 from gancore.pix2pix import translate
 from gancore.pix2pix_presets import resolve_pix2pix_preset
-from gancore.plots import base_layout
 from gancore.plots import lab as lplots
+from gancore.plots.pix2pix import patch_map_figure
 from gancore.tasks import TASKS
 from pages import _hosted as hosted
 from pages._lab import (
@@ -181,30 +180,6 @@ def _target_ui(lab: Lab) -> None:
     )
 
 
-def patch_figure(view: dict[str, Any]) -> go.Figure:
-    """D's verdict per patch, drawn over the output it judges."""
-    out = (np.clip(view["patch_output"], -1, 1) + 1) * 127.5
-    img = out.mean(axis=0)
-    scores = view["patch_map"]
-    size, p = img.shape[0], scores.shape[0]
-    fig = go.Figure(
-        go.Heatmap(z=img[::-1], colorscale="Greys_r", showscale=False, hoverinfo="skip")
-    )
-    cell = size / p
-    centres = (np.arange(p) + 0.5) * cell - 0.5
-    label = "critic score" if view["critic"] else "D: real?"
-    fig.add_trace(
-        go.Heatmap(
-            z=scores[::-1], x=centres, y=centres, colorscale="RdBu", opacity=0.45,
-            zmin=None if view["critic"] else 0.0, zmax=None if view["critic"] else 1.0,
-            colorbar=dict(title=label), hovertemplate=f"{label} %{{z:.2f}}<extra></extra>",
-        )
-    )  # fmt: skip
-    fig.update_xaxes(visible=False, range=[-0.5, size - 0.5])
-    fig.update_yaxes(visible=False, range=[-0.5, size - 0.5], scaleanchor="x")
-    return base_layout(fig, height=300)
-
-
 def draw(lab: Lab, view: dict[str, Any] | None) -> None:
     if view is None:
         return
@@ -253,7 +228,8 @@ def draw(lab: Lab, view: dict[str, Any] | None) -> None:
             )
     c1, c2 = st.columns([1, 1.4])
     with c1:
-        st.plotly_chart(patch_figure(view), key=f"{KEY}_patch", width="stretch")
+        fig = patch_map_figure(view["patch_output"], view["patch_map"], critic=view["critic"])
+        st.plotly_chart(fig, key=f"{KEY}_patch", width="stretch")
     c2.markdown(
         "**D's patch map.** The PatchGAN judges every patch of an (input, output) pair; blue "
         "patches of this output (the first example) look real to D, red ones fake. L1 alone "
