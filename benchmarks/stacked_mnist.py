@@ -181,6 +181,9 @@ def render() -> str:
             lines.append(
                 f"| {label}, GPU, far longer training | — | — | {modes:.0f} | {kl:.2f} | — | — |"
             )
+        missing = [VARIANTS[n][0] for n in VARIANTS if n not in s["rows"] and n != "best"]
+        if missing:
+            lines += ["", f"Not run in this sweep (time): {'; '.join(missing)}."]
         lines += [""]
     t = data.get("target")
     if t:
