@@ -24,7 +24,10 @@ def test_a_drawn_stroke_changes_the_output(page, app_url):
     assert not exceptions(page)
     page.get_by_role("button", name="Step ×10", exact=True).click()
     settle(page, 120_000)
-    assert "step 10 of" in page.locator('[data-testid="stProgress"]').first.inner_text()
+    progress = page.locator('[data-testid="stProgress"]').first
+    page.wait_for_function(  # on a loaded machine the rerun may land after settle()
+        "el => el.innerText.includes('step 10 of')", arg=progress.element_handle(), timeout=60_000
+    )
     painted, before = _drawing(page)
     assert painted == 0
     canvas = page.locator(".js-plotly-plot").last

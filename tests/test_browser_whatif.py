@@ -29,7 +29,7 @@ def test_fork_a_2d_run_change_b_and_train_both(page, app_url):
     b_settings.locator('[data-testid="stSelectbox"]').first.click()
     page.get_by_role("option", name="least squares (LSGAN)").click()
     settle(page)
-    assert page.get_by_text("B: loss = least_squares").count() == 1
+    page.get_by_text("B: loss = least_squares").wait_for(timeout=60_000)
     page.get_by_role("button", name="Train").click()
     page.wait_for_timeout(4000)
     first = _steps(page)
