@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -16,23 +17,7 @@ from pages._lab_core import Lab, call
 def export_ui(key: str, lab: Lab) -> None:
     """Download the run as a checkpoint folder (the CLI's format) in a zip, and its samples."""
     c1, c2 = st.columns(2)
-    if c1.button("Package the model as a checkpoint zip", key=f"{key}_package"):
-        with st.spinner("Writing the checkpoint…"):
-            data = call(lab.handle.export_zip)
-        if data is not None:
-            st.session_state[f"{key}_zip"] = (lab.step_count, data)
-    packed = st.session_state.get(f"{key}_zip")
-    if packed is not None:
-        step, data = packed
-        c1.download_button(
-            f"Download checkpoint (step {step:,}, {len(data) / 1024:.0f} KB)",
-            data=data,
-            file_name=f"gancore-{lab.name}-step{step}.zip",
-            mime="application/zip",
-            key=f"{key}_zip_download",
-        )
-        with c1:
-            push_ui(key, data, lab.name)
+    checkpoint_zip_ui(key, lab, c1)
     c2.download_button(
         "Download 2,000 samples (CSV)",
         data=lambda: _samples_csv(lab),
@@ -40,6 +25,44 @@ def export_ui(key: str, lab: Lab) -> None:
         mime="text/csv",
         key=f"{key}_csv",
     )
+
+
+def checkpoint_zip_ui(
+    key: str, lab: Lab, col: Any, *, label: str = "Package the model as a checkpoint zip"
+) -> None:
+    """In ``col``: package the run as a checkpoint zip (the CLI's format) on request, then
+    offer it to download and to push to the Hub. Every live page exports this way."""
+    if col.button(label, key=f"{key}_package"):
+        with st.spinner("Writing the checkpoint…"):
+            data = call(lab.handle.export_zip)
+        if data is not None:
+            st.session_state[f"{key}_zip"] = (lab.step_count, data)
+    packed = st.session_state.get(f"{key}_zip")
+    if packed is None:
+        return
+    step, data = packed
+    size = f"{len(data) / 1e6:.1f} MB" if len(data) >= 1e6 else f"{len(data) / 1024:.0f} KB"
+    col.download_button(
+        f"Download checkpoint (step {step:,}, {size})",
+        data=data,
+        file_name=f"gancore-{lab.name}-step{step}.zip",
+        mime="application/zip",
+        key=f"{key}_zip_download",
+    )
+    with col:
+        push_ui(key, data, lab.name)
+
+
+def animation_ui(key: str, lab: Lab, col: Any) -> None:
+    """In ``col``: the run's training animation (its replay) as a GIF, once it has frames."""
+    if lab.extra.get("frames", 0) > 1:
+        col.download_button(
+            "Download the training animation (GIF)",
+            data=lab.handle.gif,
+            file_name=f"gancore-{lab.name}-training.gif",
+            mime="image/gif",
+            key=f"{key}_gif",
+        )
 
 
 def _samples_csv(lab: Lab) -> str:

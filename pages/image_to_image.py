@@ -34,10 +34,10 @@ from pages._lab import (
     next_tick,
     open_lab,
     pace,
-    push_ui,
     replace_lab,
     transport_ui,
 )
+from pages._lab_export import animation_ui, checkpoint_zip_ui
 from pages._live_chart import live_chart
 
 KEY = "p2plab"
@@ -242,31 +242,8 @@ def draw(lab: Lab, view: dict[str, Any] | None) -> None:
 
 def export(lab: Lab) -> None:
     c1, c2 = st.columns(2)
-    if c1.button("Package the pix2pix model as a checkpoint zip", key=f"{KEY}_package"):
-        with st.spinner("Writing the checkpoint…"):
-            data = call(lab.handle.export_zip)
-        if data is not None:
-            st.session_state[f"{KEY}_zip"] = (lab.step_count, data)
-    packed = st.session_state.get(f"{KEY}_zip")
-    if packed is not None:
-        step, data = packed
-        c1.download_button(
-            f"Download checkpoint (step {step:,}, {len(data) / 1e6:.1f} MB)",
-            data=data,
-            file_name=f"gancore-{lab.name}-step{step}.zip",
-            mime="application/zip",
-            key=f"{KEY}_zip_download",
-        )
-        with c1:
-            push_ui(KEY, data, lab.name)
-    if lab.extra.get("frames", 0) > 1:
-        c2.download_button(
-            "Download the training animation (GIF)",
-            data=lab.handle.gif,
-            file_name=f"gancore-{lab.name}-training.gif",
-            mime="image/gif",
-            key=f"{KEY}_gif",
-        )
+    checkpoint_zip_ui(KEY, lab, c1, label="Package the pix2pix model as a checkpoint zip")
+    animation_ui(KEY, lab, c2)
 
 
 def drawing_ui(lab: Lab) -> None:
