@@ -197,13 +197,7 @@ class Pix2PixTrainer(Trainer):
                 with self._autocast():
                     fake = G(x, generator=self.noise)
                     g_loss, gan, l1 = self._g_terms(x, y, fake.float())
-                self.opt_g.zero_grad(set_to_none=True)
-                g_loss.backward()
-                if cfg.max_grad_norm > 0:
-                    grad_norm_g = self._grad_norm(self._g_params)
-                self.opt_g.step()
-                if self.ema_generator is not None:
-                    self._update_ema()
+                grad_norm_g = self._g_update(g_loss, grad_norm_g)
         finally:
             for p in self._d_params:
                 p.requires_grad_(True)

@@ -251,6 +251,18 @@ class Trainer:
             return nn.utils.clip_grad_norm_(params, self.config.max_grad_norm)
         return nn.utils.get_total_norm([p.grad for p in params if p.grad is not None])
 
+    def _g_update(self, g_loss: Tensor, grad_norm_g: Tensor) -> Tensor:
+        """One G update from ``g_loss`` (then the EMA). Returns G's gradient norm, clipped,
+        when max_grad_norm is set; else ``grad_norm_g`` (the norm is taken once, at the end)."""
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        if self.config.max_grad_norm > 0:
+            grad_norm_g = self._grad_norm(self._g_params)
+        self.opt_g.step()
+        if self.ema_generator is not None:
+            self._update_ema()
+        return grad_norm_g
+
     def step(self, *, update_d: bool = True, update_g: bool = True) -> dict[str, float]:
         """One round: d_steps D updates then g_steps G updates. Returns the round's metrics.
 
@@ -323,13 +335,7 @@ class Trainer:
                         g_loss = spec.g_loss(stab.g_verdict(fake, y_fake).float())
                     else:
                         g_loss = spec.g_loss(D(fake, y_fake).float())
-                self.opt_g.zero_grad(set_to_none=True)
-                g_loss.backward()
-                if cfg.max_grad_norm > 0:
-                    grad_norm_g = self._grad_norm(self._g_params)
-                self.opt_g.step()
-                if self.ema_generator is not None:
-                    self._update_ema()
+                grad_norm_g = self._g_update(g_loss, grad_norm_g)
         finally:
             for p in self._d_params:
                 p.requires_grad_(True)
