@@ -35,17 +35,22 @@ def _replay(key: str, lab: Lab, picture: Callable[[dict[str, Any]], None]) -> No
     c1, c2 = st.columns([5, 1])
     newest = c2.button("Newest", key=f"{key}_replay_newest_{which}", help="take the latest")
     try:
+        latest = None
         if (
             st.session_state.pop(f"{key}_replay_fresh", False)
             or newest
             or held not in st.session_state
         ):
-            _take_newest(held, slider, lab.handle.replay(None, which=which)["steps"], newest)
+            latest = lab.handle.replay(None, which=which)
+            _take_newest(held, slider, latest["steps"], newest)
         steps = st.session_state[held]
         at = steps[-1]
         if len(steps) > 1:
             at = c1.select_slider("step", options=steps, key=slider, format_func=_step)
-        chosen = lab.handle.replay(int(at), which=which)
+        if latest is not None and latest["step"] == at:  # the snapshot just fetched
+            chosen = latest
+        else:
+            chosen = lab.handle.replay(int(at), which=which)
     except ValueError:
         st.caption("Snapshots are kept as the run trains and is drawn: train, then come back.")
         st.session_state.pop(held, None)
