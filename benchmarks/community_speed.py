@@ -64,7 +64,7 @@ def _files(folder: Path) -> dict[str, Path]:
 
 
 def run() -> list[dict]:
-    from gancore.hub import load_checkpoint
+    from gancore.io.hub import load_checkpoint
 
     torch.set_num_threads(2)
     rows = []

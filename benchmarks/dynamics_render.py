@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 from benchmarks.common import ROOT, summary, write_section
 from gancore import dynamics as dyn
-from gancore.plots import dynamics as dplots
+from gancore.viz import dynamics as dplots
 
 MOVES = 20
 PAGE = "pages/theory_dynamics.py"

@@ -24,7 +24,7 @@ from torch import nn
 from benchmarks.common import write_section
 from gancore.models.dcgan import DCGANConfig, build_models
 from gancore.seeding import set_seed
-from gancore.train import TrainConfig, Trainer
+from gancore.train.trainer import TrainConfig, Trainer
 
 NZ, NGF, NDF, NC = 100, 64, 64, 3
 BATCH = int(os.environ.get("GANCORE_BENCH_BATCH", 64))

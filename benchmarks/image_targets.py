@@ -11,7 +11,7 @@ Three runs of the same wall time, one after another in one process, each on all 
    -> Conv(128, 5, s2) -> LeakyReLU -> Dropout 0.3 -> Dense(1); BCE on logits, Adam 1e-4 for
    both, batch 256, the 60,000 MNIST training images in [-1, 1], one D and one G step per batch.
 
-All three are scored the same way: 2,500 samples through ``gancore.metrics_image`` (the
+All three are scored the same way: 2,500 samples through ``gancore.eval.image`` (the
 shipped MNIST classifier's features against the 10,000 test images). Targets (issue 4):
 cgan-mnist label accuracy >= 90%; dcgan-mnist every digit at least 3% of samples and a
 Frechet distance at most a sixth of the tutorial model's.
@@ -31,8 +31,8 @@ import torch
 from torch import nn
 
 from benchmarks.common import ROOT, write_section
-from gancore import metrics_image
-from gancore.data import load_dataset
+from gancore.data.images import load_dataset
+from gancore.eval import image as metrics_image
 
 SECONDS = float(os.environ.get("GANCORE_BENCH_SECONDS", 300))
 N_EVAL = 2500
@@ -127,7 +127,7 @@ def gancore_run(preset: str, seconds: float, root: str, out: Path) -> dict:
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
     result = json.loads(proc.stdout)
     cfg = json.loads((out / "config.json").read_text())
-    from gancore.hub import load_checkpoint
+    from gancore.io.hub import load_checkpoint
 
     gan = load_checkpoint(out)
     labels = gan.resolve_labels(N_EVAL) if gan.num_classes else None

@@ -30,9 +30,9 @@ import numpy as np
 import torch
 
 from benchmarks.common import ROOT, write_section
-from gancore.hub import load_checkpoint
-from gancore.pix2pix import translate
-from gancore.pix2pix_presets import evaluate_checkpoint
+from gancore.io.hub import load_checkpoint
+from gancore.presets.pix2pix import evaluate_checkpoint
+from gancore.train.pix2pix import translate
 
 SECONDS = float(os.environ.get("GANCORE_BENCH_SECONDS", 300))
 N_EVAL = 2000
@@ -105,7 +105,7 @@ def main() -> None:
         f"Each run trains {SECONDS:.0f} s from scratch (`python -m gancore train PRESET "
         f"--max-seconds {SECONDS:.0f}`; the L1-only U-Net adds `--set model.adversarial=false`), "
         f"one after the other; scored on the first {N_EVAL:,} MNIST test images made into inputs "
-        "(`gancore.pix2pix_presets.evaluate_checkpoint`, as `python -m gancore eval` prints it). "
+        "(`gancore.presets.pix2pix.evaluate_checkpoint`, as `python -m gancore eval` prints it). "
         "Frechet: the shipped MNIST classifier's features of the outputs against the 10,000 "
         "real test digits (lower is better). Label accuracy: outputs the classifier reads as the "
         f"label of their source digit. 1-minute load average before: {load_before}, after: "

@@ -42,7 +42,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 LIMIT_SCRIPT = """
 import time, torch
 torch.set_num_threads(1)
-from gancore.presets import build_from_preset, resolve_preset
+from gancore.presets.toy import build_from_preset, resolve_preset
 trainer, _ = build_from_preset(resolve_preset("ring8"))
 trainer.run(seconds=2)
 t0 = time.perf_counter(); n = len(trainer.run(seconds=10)); print(n / (time.perf_counter() - t0))
@@ -291,9 +291,9 @@ def _data_root(tmp: Path) -> str:
 def _mixed(workers: int) -> dict[str, float]:
     """An image run (dcgan-mnist) and a 2D lab (ring8) training at once in a pool of
     ``workers``: the CPU seconds and rounds each got in MIXED_SECONDS."""
-    from gancore.image_presets import resolve_image_preset
     from gancore.live import WorkerPool
-    from gancore.presets import resolve_preset
+    from gancore.presets.image import resolve_image_preset
+    from gancore.presets.toy import resolve_preset
 
     pool = WorkerPool(workers)
     try:

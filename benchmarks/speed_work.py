@@ -25,10 +25,10 @@ import torch
 from torch import nn
 
 from benchmarks.common import write_section
-from gancore.hub import load_checkpoint
+from gancore.io.hub import load_checkpoint
 from gancore.models.mlp import SigmoidTanh
-from gancore.presets import build_from_preset
-from gancore.train import combine_grad_norms, grad_norm_parts
+from gancore.presets.toy import build_from_preset
+from gancore.train.trainer import combine_grad_norms, grad_norm_parts
 
 BLOCKS = 5
 

@@ -2,7 +2,7 @@
 
 Each run is `python -m gancore train dcgan-stacked-mnist --max-seconds S --seed 0 --set ...`
 (one stabilizer added to the plain preset), then `python -m gancore sample DIR -n 26000`, the
-samples scored by ``gancore.metrics_stacked``: each colour plane read as a digit by the
+samples scored by ``gancore.eval.stacked``: each colour plane read as a digit by the
 shipped MNIST classifier, modes covered (at least one sample) of 1000 and KL(mode histogram
 || uniform) in nats, on 26,000 samples as PacGAN counts. The runs go one after another in
 one process, each on the whole machine; the 1-minute load average is read before and after
@@ -82,7 +82,7 @@ def _cli(*args: str) -> str:
 
 def run_one(preset: str, overrides: list[str], seconds: float, out: Path, samples: int) -> dict:
     """Train through the CLI, sample through the CLI, score the samples; with the load."""
-    from gancore import metrics_stacked
+    from gancore.eval import stacked as metrics_stacked
 
     sets = [a for o in overrides for a in ("--set", o)]
     train_args = ["train", preset, "--max-seconds", f"{seconds:g}", "--seed", "0"]
@@ -193,7 +193,7 @@ def render() -> str:
             f"(target ≥ {TARGET_MODES} modes and KL ≤ {TARGET_KL})",
             "",
             f"- Command: `{t['env']}{t['command']}`, then `python -m gancore sample DIR -n "
-            f"{t['samples']} --out samples.npz`, scored by `gancore.metrics_stacked` "
+            f"{t['samples']} --out samples.npz`, scored by `gancore.eval.stacked` "
             f"(commit {t['commit']})",
             f"- {t['steps']:,} steps ({t['images_per_second']:,.0f} images/s); load average "
             f"(1 min) {t['load_before']:.1f} before, {t['load_after']:.1f} after",

@@ -4,7 +4,7 @@ Both train the ring8 preset's models and algorithm (hinge loss, batch 512, Adam 
 a decaying learning rate, generator EMA) on one thread: the Trainer through ``Trainer.run``,
 the reference through the bare loop of the toy-speed benchmark (the same algorithm without
 the Trainer's extras). Every 250 rounds the clock stops and 2,500 samples of the EMA
-generator are scored with ``gancore.metrics.mode_metrics``; the clock only counts training.
+generator are scored with ``gancore.eval.toy.mode_metrics``; the clock only counts training.
 Reported: the training time and rounds until the first check with 8/8 modes, and until 8/8
 modes with at least 97% high-quality samples (issue 3's bar), each run capped at the cap
 below. One of the Trainer's extras shows here: its EMA warms up (the decay ramps from 0.1
@@ -22,8 +22,8 @@ import torch
 
 from benchmarks.common import write_section
 from benchmarks.toy_speed import bare_loop
-from gancore import metrics
-from gancore.presets import build_from_preset
+from gancore.eval import toy as metrics
+from gancore.presets.toy import build_from_preset
 
 SEEDS = [0, 1, 2]
 CHECK_EVERY = 250

@@ -21,7 +21,7 @@ import time
 import torch
 
 from benchmarks.common import write_section
-from gancore.presets import build_from_preset
+from gancore.presets.toy import build_from_preset
 
 PRESETS = ["ring8", "grid25", "1d-classic"]
 BLOCK_STEPS = 200

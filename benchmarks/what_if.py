@@ -43,7 +43,7 @@ def _rate(handle, seconds: float) -> tuple[float, float | None]:
 
 def _shares() -> dict[str, list[float]]:
     from gancore.live import WorkerPool
-    from gancore.presets import resolve_preset
+    from gancore.presets.toy import resolve_preset
 
     pool = WorkerPool(1)
     out: dict[str, list[float]] = {k: [] for k in ("alone", "a", "b", "dear_a", "dear_b", "fork")}
@@ -92,10 +92,10 @@ def _page_fork() -> dict[str, list[float]]:
 
 def _replay_memory(data_root: str) -> dict[str, tuple[int, int]]:
     """(snapshots kept, bytes held) after filling each kind of run's replay."""
-    from gancore.image_presets import resolve_image_preset
     from gancore.live.runs import ImageRun, ToyRun
-    from gancore.plots.lab import LAYERS_2D
-    from gancore.presets import resolve_preset
+    from gancore.presets.image import resolve_image_preset
+    from gancore.presets.toy import resolve_preset
+    from gancore.viz.lab import LAYERS_2D
 
     out = {}
     ring = ToyRun(resolve_preset("ring8"), "ring8")

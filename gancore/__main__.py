@@ -4,7 +4,7 @@ import os
 import sys
 
 from gancore.cli import main
-from gancore.distributed import exit_worker
+from gancore.train.distributed import exit_worker
 
 if __name__ == "__main__":
     code = main()

@@ -69,9 +69,9 @@ def _peer_failed(err: Exception) -> bool:
 
 
 def _message(err: Exception) -> str:
-    from gancore.checkpoint import CheckpointError
-    from gancore.data import DatasetUnavailableError
-    from gancore.train import DivergedError
+    from gancore.data.images import DatasetUnavailableError
+    from gancore.io.checkpoint import CheckpointError
+    from gancore.train.trainer import DivergedError
 
     text = " ".join(str(err).split()) or type(err).__name__
     if isinstance(err, (UserError, CheckpointError, ValueError, DatasetUnavailableError)):
@@ -178,18 +178,18 @@ def _add_set(parser: argparse.ArgumentParser, help: str) -> None:
 
 
 def cmd_presets(args, argv) -> int:
-    from gancore.image_presets import list_image_presets, resolve_image_preset
-    from gancore.presets import list_presets, resolve_preset
+    from gancore.presets.image import list_image_presets, resolve_image_preset
+    from gancore.presets.toy import list_presets, resolve_preset
 
     if args.json:
         everything = {n: resolve_preset(n) for n in list_presets()}
         everything.update({n: resolve_image_preset(n) for n in list_image_presets()})
-        from gancore.pix2pix_presets import PIX2PIX_PRESETS, resolve_pix2pix_preset
+        from gancore.presets.pix2pix import PIX2PIX_PRESETS, resolve_pix2pix_preset
 
         everything.update({n: resolve_pix2pix_preset(n) for n in PIX2PIX_PRESETS})
         print(json.dumps(everything, indent=2))
         return 0
-    from gancore.pix2pix_presets import list_pix2pix_presets
+    from gancore.presets.pix2pix import list_pix2pix_presets
 
     names = {**list_presets(), **list_image_presets(), **list_pix2pix_presets()}
     width = max(map(len, names))
@@ -199,7 +199,7 @@ def cmd_presets(args, argv) -> int:
 
 
 def cmd_train(args, argv) -> int:
-    from gancore import distributed, runs
+    from gancore.train import distributed, runs
 
     if args.max_steps is None and args.max_seconds is None:
         raise UserError(
@@ -252,7 +252,7 @@ def cmd_train(args, argv) -> int:
 
 
 def _train(run, args) -> int:
-    from gancore import distributed, runs
+    from gancore.train import distributed, runs
 
     stop = _stop_on_signals(run)
     bar = _Bar(args.max_steps, run) if run.is_main else None
@@ -293,8 +293,8 @@ def _train(run, args) -> int:
 
 
 def cmd_sample(args, argv) -> int:
-    from gancore import render
-    from gancore.hub import load_checkpoint
+    from gancore.io.hub import load_checkpoint
+    from gancore.viz import render
 
     latents = None
     if args.latents is not None:
@@ -350,16 +350,16 @@ def cmd_sample(args, argv) -> int:
 
 
 def cmd_eval(args, argv) -> int:
-    from gancore import runs
-    from gancore.hub import load_checkpoint
-    from gancore.toy import get_toy
+    from gancore.data.toy import get_toy
+    from gancore.io.hub import load_checkpoint
+    from gancore.train import runs
 
     if args.n is not None and not 10 <= args.n <= 100_000:
         raise UserError(f"--n must be between 10 and 100000, got {args.n}.")
     loaded = load_checkpoint(args.source, revision=args.revision)
     _torch_threads(loaded.kind)
     if args.n is None:
-        from gancore.metrics_stacked import PACGAN_SAMPLES
+        from gancore.eval.stacked import PACGAN_SAMPLES
 
         stacked = loaded.config.get("data", {}).get("name") == "stacked-mnist"
         args.n = PACGAN_SAMPLES if stacked else 2500
@@ -371,13 +371,13 @@ def cmd_eval(args, argv) -> int:
         )
     data = {k: v for k, v in loaded.config["data"].items() if k != "class_names"}
     if loaded.kind == "pix2pix":
-        from gancore.pix2pix_presets import evaluate_checkpoint
+        from gancore.presets.pix2pix import evaluate_checkpoint
 
         root = None if args.data_root is None else str(args.data_root)
         print(json.dumps(evaluate_checkpoint(loaded, n=args.n, root=root), indent=2))
         return 0
     if loaded.kind == "image":
-        from gancore.image_presets import open_preset_data
+        from gancore.presets.image import open_preset_data
 
         preset = {"data": data, "model": loaded.config["model"], "train": {"seed": 0}}
         source = open_preset_data(preset, root=args.data_root)
@@ -387,7 +387,7 @@ def cmd_eval(args, argv) -> int:
         root = None if args.data_root is None else str(args.data_root)
         report.update(runs.classifier_quality(fakes, labels, source.data.name, root))
         if args.inception:
-            from gancore.metrics_inception import InceptionUnavailable, inception_metrics
+            from gancore.eval.inception import InceptionUnavailable, inception_metrics
 
             reals, _ = source.take(list(range(min(args.n, len(source)))))
             try:
@@ -406,9 +406,9 @@ def cmd_eval(args, argv) -> int:
 
 
 def cmd_translate(args, argv) -> int:
-    from gancore.hub import load_checkpoint
-    from gancore.pix2pix import translate
-    from gancore.pix2pix_io import TranslateInputError, read_inputs, write_outputs
+    from gancore.io.hub import load_checkpoint
+    from gancore.io.translate_files import TranslateInputError, read_inputs, write_outputs
+    from gancore.train.pix2pix import translate
 
     if args.out.suffix.lower() not in (".npz", ".png"):
         raise UsageError(f"--out must end in .npz or .png, got {args.out.name!r}.")
@@ -430,7 +430,7 @@ def cmd_translate(args, argv) -> int:
 
 
 def cmd_push(args, argv) -> int:
-    from gancore.hub import push_checkpoint
+    from gancore.io.hub import push_checkpoint
 
     url = push_checkpoint(args.folder, args.repo_id, private=args.private)
     print(f"pushed {args.folder} to {url}")
@@ -471,9 +471,9 @@ def cmd_link(args, argv) -> int:
 def _check_overrides(preset, overrides: list[str], seed: int | None) -> None:
     """Resolve the preset with --set and --seed before anything starts: a bad value is a usage
     error (exit code 2) naming the key and its range."""
-    from gancore.image_presets import IMAGE_PRESETS, resolve_image_preset
-    from gancore.pix2pix_presets import PIX2PIX_PRESETS, resolve_pix2pix_preset
-    from gancore.presets import resolve_preset
+    from gancore.presets.image import IMAGE_PRESETS, resolve_image_preset
+    from gancore.presets.pix2pix import PIX2PIX_PRESETS, resolve_pix2pix_preset
+    from gancore.presets.toy import resolve_preset
 
     kind = "image" if preset in IMAGE_PRESETS else None
     kind = "pix2pix" if preset in PIX2PIX_PRESETS else kind
@@ -489,9 +489,9 @@ def _check_overrides(preset, overrides: list[str], seed: int | None) -> None:
 
 
 def _load_preset_arg(text: str):
-    from gancore.image_presets import IMAGE_PRESETS
-    from gancore.pix2pix_presets import PIX2PIX_PRESETS
-    from gancore.presets import PRESETS
+    from gancore.presets.image import IMAGE_PRESETS
+    from gancore.presets.pix2pix import PIX2PIX_PRESETS
+    from gancore.presets.toy import PRESETS
 
     if text in PRESETS or text in IMAGE_PRESETS or text in PIX2PIX_PRESETS:
         return text

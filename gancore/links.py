@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from gancore.image_presets import list_image_presets, resolve_image_preset
-from gancore.plots.lab import LAYERS_2D
-from gancore.presets import list_presets, resolve_preset
+from gancore.presets.image import list_image_presets, resolve_image_preset
+from gancore.presets.toy import list_presets, resolve_preset
+from gancore.viz.lab import LAYERS_2D
 
 DEFAULT_BASE = "http://localhost:8501"
 SECTIONS = ("data", "model", "train")  # in this order in a link

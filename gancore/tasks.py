@@ -1,7 +1,7 @@
 """Image-to-image tasks made from any image set on the fly: the input a pix2pix model reads.
 
 ``make_input(task, images)`` turns targets into inputs. Images and inputs are float32
-(N, C, H, W) in [-1, 1] (ink / light at +1, as gancore.data returns them), torch tensors or
+(N, C, H, W) in [-1, 1] (ink / light at +1, as gancore.data.images returns them), torch tensors or
 NumPy arrays (the result has the type of the argument). Every task is a fixed function of
 its images: no randomness, so the same images always give the same inputs.
 
@@ -13,7 +13,7 @@ its images: no randomness, so the same images always give the same inputs.
   so the input has the target's size and the bicubic baseline is the input itself.
 - ``inpaint``: a centre square of side H // 2 is hidden (set to 0, mid grey).
 - ``paired``: a folder of pairs (``A/`` inputs, ``B/`` targets); there is no function
-  from B to A, so make_input refuses it (see gancore.paired).
+  from B to A, so make_input refuses it (see gancore.data.paired).
 """
 
 from __future__ import annotations

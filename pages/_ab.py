@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from gancore import links
-from gancore.plots import lab as lplots
+from gancore.viz import lab as lplots
 from pages._lab import Lab, call, hyperparameters_ui, next_tick, pace
 from pages._live_chart import live_chart
 

@@ -9,8 +9,8 @@ from typing import Any
 import streamlit as st
 
 from gancore.live import LiveError, LiveHandle
-from gancore.losses import LOSSES, LossSpec
-from gancore.presets import list_presets, resolve_preset
+from gancore.presets.toy import list_presets, resolve_preset
+from gancore.train.losses import LOSSES, LossSpec
 from pages import _hosted as hosted
 
 

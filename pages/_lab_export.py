@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from gancore.checkpoint import CheckpointError
-from gancore.hub import extract_checkpoint_zip, push_checkpoint
+from gancore.io.checkpoint import CheckpointError
+from gancore.io.hub import extract_checkpoint_zip, push_checkpoint
 from pages._lab_core import Lab, call
 
 

@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from gancore.data.points_csv import parse_points_csv, rescale_points
+from gancore.data.toy import toy_names
 from gancore.live import LiveError
-from gancore.plots import lab as lplots
-from gancore.presets import resolve_preset
-from gancore.toy import toy_names
-from gancore.user_data import parse_points_csv, rescale_points
+from gancore.presets.toy import resolve_preset
+from gancore.viz import lab as lplots
 from pages import _links as links_ui
 from pages._lab_core import Lab, call, new_lab, presets_for, replace_lab
 

@@ -1,4 +1,4 @@
-"""The stabilizers on the live pages: every knob of gancore.stabilizers, with its one line.
+"""The stabilizers on the live pages: every knob of gancore.train.stabilizers, with its one line.
 
 Live knobs (R1 / R2 and their lazy interval, instance noise and its annealing, unrolled D,
 DiffAugment for images) are edits of the running Trainer. The three that shape D (spectral
@@ -12,8 +12,8 @@ from typing import Any
 
 import streamlit as st
 
-from gancore.diffaugment import POLICIES, parse_policy
-from gancore.stabilizers import STABILIZERS, STRUCTURAL
+from gancore.train.diffaugment import POLICIES, parse_policy
+from gancore.train.stabilizers import STABILIZERS, STRUCTURAL
 
 __all__ = ["STRUCTURAL", "split", "stabilizers_ui"]
 

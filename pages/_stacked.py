@@ -6,9 +6,9 @@ from typing import Any
 
 import streamlit as st
 
+from gancore.eval.stacked import PACGAN_SAMPLES, expected_modes_covered
 from gancore.live.runs import QUALITY_EVERY_SECONDS, STACKED_QUALITY_SAMPLES
-from gancore.metrics_stacked import PACGAN_SAMPLES, expected_modes_covered
-from gancore.plots import lab as lplots
+from gancore.viz import lab as lplots
 from pages._live_chart import live_chart
 
 

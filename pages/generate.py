@@ -12,16 +12,16 @@ import streamlit as st
 import torch
 from PIL import Image
 
-from gancore import latent, render
-from gancore.checkpoint import CheckpointError, LoadedGAN
-from gancore.hub import (
+from gancore.explore import latent
+from gancore.explore.inversion import invert, prepare_image
+from gancore.io.checkpoint import CheckpointError, LoadedGAN
+from gancore.io.hub import (
     extract_checkpoint_zip,
     list_shipped_checkpoints,
     load_checkpoint,
 )
-from gancore.inversion import invert, prepare_image
-from gancore.plots import base_layout
-from gancore.plots import lab as lplots
+from gancore.viz import base_layout, render
+from gancore.viz import lab as lplots
 from pages import _community as community
 from pages import _hosted as hosted
 from pages._hosted import configure_torch

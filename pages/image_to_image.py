@@ -12,19 +12,19 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from gancore import render
-from gancore.checkpoint import count_parameters
-from gancore.data import DatasetUnavailableError, UnsafeArchiveError
-from gancore.hub import list_shipped_checkpoints, load_checkpoint
+from gancore.data.images import DatasetUnavailableError, UnsafeArchiveError
+from gancore.data.paired import extract_pairs_zip
+from gancore.io.checkpoint import count_parameters
+from gancore.io.hub import list_shipped_checkpoints, load_checkpoint
 from gancore.live import LiveError
-from gancore.losses import LOSSES
 from gancore.models.unet import Pix2PixConfig
-from gancore.paired import extract_pairs_zip
-from gancore.pix2pix import translate
-from gancore.pix2pix_presets import resolve_pix2pix_preset
-from gancore.plots import lab as lplots
-from gancore.plots.pix2pix import patch_map_figure
+from gancore.presets.pix2pix import resolve_pix2pix_preset
 from gancore.tasks import TASKS
+from gancore.train.losses import LOSSES
+from gancore.train.pix2pix import translate
+from gancore.viz import lab as lplots
+from gancore.viz import render
+from gancore.viz.pix2pix import patch_map_figure
 from pages import _hosted as hosted
 from pages._lab import (
     LOSS_LABELS,

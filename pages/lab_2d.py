@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gancore.losses import LOSSES
-from gancore.plots import lab as lplots
+from gancore.train.losses import LOSSES
+from gancore.viz import lab as lplots
 from pages._ab import ab_ui, pictures, toy_rows
 from pages._lab import (
     Lab,

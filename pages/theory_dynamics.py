@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
 from gancore import dynamics as dyn
-from gancore.plots import dynamics as dplots
+from gancore.viz import dynamics as dplots
 
 LOSS_LABELS = {
     "minimax": "minimax (saturating)",
@@ -69,7 +69,7 @@ def controls() -> dict:
         dyn.LOSSES,
         format_func=LOSS_LABELS.get,
         key="dyn_loss",
-        help="The pair of D and G objectives of gancore.losses, on D(x) = ψx and G = θ.",
+        help="The pair of D and G objectives of gancore.train.losses, on D(x) = ψx and G = θ.",
     )
     reg = c[1].selectbox(
         "regularizer",

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from gancore import theory
-from gancore.plots import theory as tplots
+from gancore.viz import theory as tplots
 from pages._shared import fmt
 
 THETAS = np.round(np.linspace(-4.0, 4.0, 161), 3)

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from gancore import theory
-from gancore.plots import theory as tplots
+from gancore.viz import theory as tplots
 from pages._shared import density_ui, fmt
 
 DATA_DEFAULT = {"components": [(0.6, -1.5, 0.5), (0.4, 1.8, 0.4)]}

@@ -11,19 +11,19 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
-from gancore.checkpoint import count_parameters
-from gancore.data import (
+from gancore.data.images import (
     DatasetUnavailableError,
     UnsafeArchiveError,
     extract_image_zip,
     scan_folder,
 )
-from gancore.image_presets import list_image_presets, resolve_image_preset
+from gancore.io.checkpoint import count_parameters
 from gancore.live import LiveError
 from gancore.live.runs import CLASSIFIED, QUALITY_EVERY_SECONDS, QUALITY_SAMPLES
 from gancore.models.dcgan import DCGANConfig
-from gancore.plots import base_layout
-from gancore.plots import lab as lplots
+from gancore.presets.image import list_image_presets, resolve_image_preset
+from gancore.viz import base_layout
+from gancore.viz import lab as lplots
 from pages import _hosted as hosted
 from pages import _links as links_ui
 from pages._ab import ab_ui, b_train, image_pair

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gancore.live import WorkerPool
-from gancore.presets import resolve_preset
+from gancore.presets.toy import resolve_preset
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from gancore.checkpoint import save_checkpoint
+from gancore.io.checkpoint import save_checkpoint
 from gancore.models.dcgan import DCGANConfig, build_models
-from gancore.presets import build_from_preset, resolve_preset
+from gancore.presets.toy import build_from_preset, resolve_preset
 from gancore.seeding import set_seed
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages/generate.py")

@@ -54,7 +54,7 @@ def test_package_a_checkpoint_that_loads_and_samples(at, tmp_path):
     import io
     import zipfile
 
-    from gancore.hub import load_checkpoint
+    from gancore.io.hub import load_checkpoint
 
     at.button(key="imglab_step").click().run()
     at.button(key="imglab_package").click().run()
@@ -67,8 +67,8 @@ def test_package_a_checkpoint_that_loads_and_samples(at, tmp_path):
 
 
 def test_push_the_packaged_checkpoint_to_the_hub(at, monkeypatch):
-    """The training page's push goes through gancore.hub.push_checkpoint to huggingface_hub."""
-    import gancore.hub as hub
+    """The training page's push goes through gancore.io.hub.push_checkpoint to huggingface_hub."""
+    import gancore.io.hub as hub
     from tests.test_hub import RecordingApi
 
     RecordingApi.calls = []

@@ -211,7 +211,7 @@ def test_export_packages_a_loadable_checkpoint_zip(tmp_path):
     import io
     import zipfile
 
-    from gancore.hub import load_checkpoint
+    from gancore.io.hub import load_checkpoint
 
     at = run(LAB_2D)
     click(at, "lab2d_step10")

@@ -62,8 +62,8 @@ def test_drawing_is_translated_by_both_models(at):
 
 def test_package_a_checkpoint_that_translates(at, tmp_path):
     from gancore import tasks
-    from gancore.hub import load_checkpoint
-    from gancore.pix2pix import translate
+    from gancore.io.hub import load_checkpoint
+    from gancore.train.pix2pix import translate
 
     at.button(key="p2plab_step").click().run()
     at.button(key="p2plab_package").click().run()
@@ -91,7 +91,7 @@ def test_switching_task_builds_a_new_run(at):
 def test_a_shipped_translator_can_translate_the_drawing(mnist_root, monkeypatch, tmp_path):
     import torch
 
-    from gancore.checkpoint import save_checkpoint
+    from gancore.io.checkpoint import save_checkpoint
     from gancore.models.patchgan import PatchGAN
     from gancore.models.unet import Pix2PixConfig, UNetGenerator
 

@@ -12,16 +12,16 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-import gancore.atomic as atomic
-import gancore.checkpoint as ck
-import gancore.hub as hub
-import gancore.training_state as ts
-from gancore.checkpoint import CheckpointError, GANModel, save_checkpoint, validate_config
-from gancore.hub import load_checkpoint
+import gancore.io.atomic as atomic
+import gancore.io.checkpoint as ck
+import gancore.io.hub as hub
+import gancore.io.training_state as ts
+from gancore.io.checkpoint import CheckpointError, GANModel, save_checkpoint, validate_config
+from gancore.io.hub import load_checkpoint
+from gancore.io.training_state import load_training_state, save_training_state
 from gancore.models.dcgan import DCGANConfig, build_models
 from gancore.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
-from gancore.train import TrainConfig
-from gancore.training_state import load_training_state, save_training_state
+from gancore.train.trainer import TrainConfig
 
 
 def toy_config(**model) -> dict:
@@ -503,7 +503,7 @@ def test_training_state_round_trips_exactly(tmp_path):
 
 
 def test_trainer_resumes_bit_exactly_from_saved_state(tmp_path):
-    from gancore.presets import build_from_preset
+    from gancore.presets.toy import build_from_preset
 
     overrides = ["model.g_width=16", "model.d_width=16", "train.batch_size=32"]
     full, _ = build_from_preset("ring8", seed=3, overrides=overrides)
@@ -543,7 +543,7 @@ def test_orphaned_temporary_folders_of_dead_writers_are_cleaned(tmp_path):
     import os
     import subprocess
 
-    from gancore.atomic import atomic_folder_write
+    from gancore.io.atomic import atomic_folder_write
 
     dead = subprocess.Popen(["true"])
     dead.wait()  # a pid that no longer runs

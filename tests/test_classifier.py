@@ -8,9 +8,9 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from gancore import classifier as C
-from gancore.checkpoint import CheckpointError
-from gancore.classifier import (
+from gancore.data.images import load_dataset
+from gancore.eval import classifier as C
+from gancore.eval.classifier import (
     Classifier,
     ClassifierConfig,
     classifier_dir,
@@ -21,7 +21,7 @@ from gancore.classifier import (
     read_classifier,
     train_classifier,
 )
-from gancore.data import load_dataset
+from gancore.io.checkpoint import CheckpointError
 
 SHIPPED = {"mnist": 0.99, "fashion-mnist": 0.90}  # documented minimum test accuracy
 FEW = {"mnist": 0.95, "fashion-mnist": 0.85}  # on the first 200 test images (91.7% can't do 95%)
@@ -40,7 +40,7 @@ def test_shipped_classifier_loads_and_matches_its_card(dataset, mnist_root):
     cfg = json.loads((folder / "config.json").read_text())
     assert cfg["format"] == "gancore-classifier/1" and cfg["dataset"] == dataset
     assert cfg["test_accuracy"] >= SHIPPED[dataset]
-    assert cfg["command"].startswith(f"python -m gancore.classifier train --dataset {dataset}")
+    assert cfg["command"].startswith(f"python -m gancore.eval.classifier train --dataset {dataset}")
     assert f"{cfg['test_accuracy']:.2%}" in (folder / "README.md").read_text()
 
     clf = load_classifier(dataset)
@@ -137,7 +137,7 @@ def test_cli_writes_a_folder_that_loads_strictly(mnist_root, tmp_path, monkeypat
     assert not list(tmp_path.glob(".*tmp*"))  # the temporary folder was renamed or removed
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["command"] == (
-        "python -m gancore.classifier train --dataset mnist --out "
+        "python -m gancore.eval.classifier train --dataset mnist --out "
         f"{out} --epochs 1 --max-train-images 512"
     )
     assert cfg["test_accuracy"] == printed["test_accuracy"]

@@ -12,10 +12,10 @@ import pytest
 import torch
 
 from gancore import cli
-from gancore.checkpoint import CheckpointError
 from gancore.community import LoadedCommunity
 from gancore.community.latents import sample_latents
-from gancore.hub import load_checkpoint
+from gancore.io.checkpoint import CheckpointError
+from gancore.io.hub import load_checkpoint
 from tests import community_reference as R
 from tests.test_checkpoint import Payload, clean
 
@@ -343,7 +343,7 @@ def test_sample_from_latents_reproduces_the_reference_images(hub, refs, tmp_path
 
 
 def test_latents_work_for_gancore_models_too(tmp_path, capsys):
-    from gancore.checkpoint import save_checkpoint
+    from gancore.io.checkpoint import save_checkpoint
     from gancore.models.dcgan import DCGANConfig, build_models
 
     cfg = DCGANConfig(image_size=28, channels=1, latent_dim=8, g_features=8, d_features=8)

@@ -25,7 +25,7 @@ import pytest
 import torch
 from PIL import Image
 
-from gancore.data import (
+from gancore.data.images import (
     DatasetUnavailableError,
     ImageData,
     ImageSource,
@@ -155,7 +155,7 @@ def test_dataset_names():
 
 def test_library_imports_neither_streamlit_nor_torchvision_eagerly():
     code = (
-        "import sys, gancore.data, gancore.models.dcgan; "
+        "import sys, gancore.data.images, gancore.models.dcgan; "
         "assert 'streamlit' not in sys.modules; assert 'torchvision' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])

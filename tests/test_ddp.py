@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from gancore.data import ImageData, ImageSource
-from gancore.distributed import ShardedSource, env_world, parameter_digest
-from gancore.hub import load_checkpoint
+from gancore.data.images import ImageData, ImageSource
+from gancore.io.hub import load_checkpoint
+from gancore.train.distributed import ShardedSource, env_world, parameter_digest
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from gancore import dynamics as dyn
-from gancore import losses as L
 from gancore.dynamics.field import _g_direction, _plain_jacobian
+from gancore.train import losses as L
 
 STANDARD = ("minimax", "non_saturating")
 SMOOTH = ("minimax", "non_saturating", "least_squares")
@@ -174,7 +174,7 @@ def test_the_sweep_verdicts_hold_for_a_larger_step_where_the_loss_allows():
 
 
 def _objectives(loss: str, theta: float, psi: float, sigma: float, n: int = 20001):
-    """L_D(θ, ψ) and L_G(θ, ψ) straight from gancore.losses, D's logit l(x) = −ψx, with instance
+    """L_D(θ, ψ) and L_G(θ, ψ) straight from gancore.train.losses, D's logit l(x) = −ψx, with instance
     noise as a mean over n equal-probability quantiles of N(0, σ²) (n = 1 without noise)."""
     t, p = torch.tensor(theta, dtype=torch.float64), torch.tensor(psi, dtype=torch.float64)
     if sigma:

@@ -13,10 +13,10 @@ import torch
 from huggingface_hub.errors import HfHubHTTPError
 from safetensors.torch import load_file, save_file
 
-import gancore.checkpoint as ck
-import gancore.hub as hub
-from gancore.checkpoint import CheckpointError, save_checkpoint
-from gancore.hub import load_checkpoint, push_checkpoint
+import gancore.io.checkpoint as ck
+import gancore.io.hub as hub
+from gancore.io.checkpoint import CheckpointError, save_checkpoint
+from gancore.io.hub import load_checkpoint, push_checkpoint
 from gancore.models.dcgan import DCGANConfig
 from tests.fake_hub import commit_sha
 from tests.test_checkpoint import (
@@ -209,7 +209,7 @@ def test_enormous_config_is_refused_before_any_weights_are_requested(fake_hub, m
 def test_hub_load_from_a_subprocess_uses_hf_endpoint(fake_hub, toy_folder):
     folder, g = toy_folder
     fake_hub.add_folder("owner/toy", folder)
-    code = "from gancore.hub import load_checkpoint as L; import json, sys; json.dump(L('owner/toy').sample(3).tolist(), sys.stdout)"
+    code = "from gancore.io.hub import load_checkpoint as L; import json, sys; json.dump(L('owner/toy').sample(3).tolist(), sys.stdout)"
     env = {**os.environ, **fake_hub.env, "PYTHONPATH": ROOT}
     out = subprocess.run(
         [sys.executable, "-c", code],

@@ -19,19 +19,19 @@ import torch
 from PIL import Image
 from safetensors.numpy import load_file
 
-from gancore import runs
-from gancore.data import DatasetUnavailableError, ImageSource
-from gancore.hub import load_checkpoint
-from gancore.image_presets import (
+from gancore.data.images import DatasetUnavailableError, ImageSource
+from gancore.io.hub import load_checkpoint
+from gancore.io.training_state import load_training_state
+from gancore.models.dcgan import DCGANConfig
+from gancore.presets.image import (
     IMAGE_PRESETS,
     apply_image_overrides,
     build_image_run,
     open_preset_data,
     resolve_image_preset,
 )
-from gancore.losses import LOSSES
-from gancore.models.dcgan import DCGANConfig
-from gancore.training_state import load_training_state
+from gancore.train import runs
+from gancore.train.losses import LOSSES
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = [

@@ -5,8 +5,8 @@ import pytest
 import torch
 from PIL import Image
 
-from gancore import latent
-from gancore.inversion import invert, prepare_image
+from gancore.explore import latent
+from gancore.explore.inversion import invert, prepare_image
 from gancore.models.dcgan import DCGANConfig, build_models
 from gancore.seeding import set_seed
 

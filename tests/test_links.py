@@ -17,13 +17,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gancore import links
-from gancore.image_presets import DATA_KEYS, list_image_presets
-from gancore.losses import LOSSES
+from gancore.data.toy import TOY_DATASETS
 from gancore.models.dcgan import COND_MODES, D_NORMS, DCGANConfig
 from gancore.models.mlp import ACTIVATIONS, NOISES, MLPConfig
-from gancore.presets import list_presets
-from gancore.toy import TOY_DATASETS
-from gancore.train import OPTIMIZERS, TrainConfig
+from gancore.presets.image import DATA_KEYS, list_image_presets
+from gancore.presets.toy import list_presets
+from gancore.train.losses import LOSSES
+from gancore.train.trainer import OPTIMIZERS, TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = {p: str(ROOT / f"pages/{f}.py") for p, f in [("lab-1d", "lab_1d"), ("lab-2d", "lab_2d")]}

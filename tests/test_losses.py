@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from gancore import losses as L
-from gancore.losses import LOSSES, clip_weights, gradient_penalty
+from gancore.train import losses as L
+from gancore.train.losses import LOSSES, clip_weights, gradient_penalty
 
 LOG2 = math.log(2.0)
 

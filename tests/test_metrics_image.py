@@ -11,9 +11,9 @@ import pytest
 import torch
 from torch import nn
 
-from gancore.classifier import load_classifier
-from gancore.data import load_dataset
-from gancore.metrics_image import (
+from gancore.data.images import load_dataset
+from gancore.eval.classifier import load_classifier
+from gancore.eval.image import (
     class_histogram,
     classifier_frechet_distance,
     evaluate_images,
@@ -132,7 +132,7 @@ def test_precision_recall_disjoint_far_sets_are_zero_zero():
 
 
 def test_precision_recall_matches_brute_force_and_chunks(monkeypatch):
-    import gancore.metrics_image as mi
+    import gancore.eval.image as mi
 
     rng = np.random.default_rng(8)
     real, fake = rng.normal(size=(300, 5)), rng.normal(size=(250, 5)) * 1.3 + 0.4
@@ -265,7 +265,7 @@ def test_evaluate_images_on_real_mnist_train_images(mnist_root):
 
 
 def test_quick_quality_agrees_with_the_full_evaluation(mnist_root):
-    from gancore.metrics_image import quick_quality
+    from gancore.eval.image import quick_quality
 
     train = load_dataset("mnist", root=mnist_root, train=True)
     real, labels = train.images[:1000], train.labels[:1000]

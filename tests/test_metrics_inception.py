@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from gancore.metrics_inception import InceptionUnavailable, inception_metrics
+from gancore.eval.inception import InceptionUnavailable, inception_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from gancore.metrics import grid_divergences, grid_histogram, kde, mode_metrics
-from gancore.toy import get_toy
+from gancore.data.toy import get_toy
+from gancore.eval.toy import grid_divergences, grid_histogram, kde, mode_metrics
 
 RING = get_toy("ring8")
 

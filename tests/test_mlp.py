@@ -114,7 +114,7 @@ def test_tanh_activation_is_tanh():
 
 
 def test_generator_mesh_is_the_latent_grid_pushed_through_g():
-    from gancore.probes import generator_mesh
+    from gancore.explore.probes import generator_mesh
 
     torch.manual_seed(0)
     G = MLPGenerator(MLPConfig(latent_dim=3, g_hidden_layers=1, g_width=8))

@@ -13,16 +13,16 @@ import torch
 from PIL import Image
 
 from gancore import cli, tasks
-from gancore.checkpoint import save_checkpoint
-from gancore.data import ImageData, ImageSource
-from gancore.hub import load_checkpoint
-from gancore.losses import LOSSES
+from gancore.data.images import ImageData, ImageSource
+from gancore.data.paired import extract_pairs_zip, open_pair_source
+from gancore.io.checkpoint import save_checkpoint
+from gancore.io.hub import load_checkpoint
 from gancore.models.patchgan import PatchGAN
 from gancore.models.unet import Pix2PixConfig, UNetGenerator
-from gancore.paired import extract_pairs_zip, open_pair_source
-from gancore.pix2pix import Pix2PixTrainer, TaskSource, psnr, translate
-from gancore.pix2pix_presets import PIX2PIX_PRESETS, resolve_pix2pix_preset
-from gancore.train import TrainConfig
+from gancore.presets.pix2pix import PIX2PIX_PRESETS, resolve_pix2pix_preset
+from gancore.train.losses import LOSSES
+from gancore.train.pix2pix import Pix2PixTrainer, TaskSource, psnr, translate
+from gancore.train.trainer import TrainConfig
 from tests.conftest import ROOT
 
 
@@ -341,7 +341,7 @@ SHIPPED_P2P = ["pix2pix-edges-mnist", "pix2pix-superres-mnist"]
 
 
 def test_shipped_translators_are_listed_apart():
-    from gancore.hub import list_shipped_checkpoints
+    from gancore.io.hub import list_shipped_checkpoints
 
     found = list_shipped_checkpoints(kinds=("pix2pix",))
     assert set(SHIPPED_P2P) <= set(found)
@@ -351,9 +351,9 @@ def test_shipped_translators_are_listed_apart():
 @pytest.mark.parametrize("name", SHIPPED_P2P)
 def test_shipped_translator_is_as_good_as_its_card(name, mnist_root, monkeypatch):
     """Measured afresh on 500 test digits through the shipped classifier, not read from the card."""
-    from gancore.classifier import load_classifier
-    from gancore.data import open_image_source
-    from gancore.metrics_image import label_accuracy
+    from gancore.data.images import open_image_source
+    from gancore.eval.classifier import load_classifier
+    from gancore.eval.image import label_accuracy
 
     monkeypatch.delenv("GANCORE_CHECKPOINTS", raising=False)
     folder = ROOT / "checkpoints" / name

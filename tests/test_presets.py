@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from gancore.metrics import mode_metrics
-from gancore.presets import (
+from gancore.eval.toy import mode_metrics
+from gancore.presets.toy import (
     PRESETS,
     apply_overrides,
     build_from_preset,
@@ -123,8 +123,8 @@ def test_unknown_preset_and_kind():
 
 def test_library_never_imports_streamlit():
     code = (
-        "import sys, gancore.seeding, gancore.toy, gancore.losses, gancore.train, "
-        "gancore.metrics, gancore.presets, gancore.models.mlp; "
+        "import sys, gancore.seeding, gancore.data.toy, gancore.train.losses, gancore.train.trainer, "
+        "gancore.eval.toy, gancore.presets.toy, gancore.models.mlp; "
         "assert 'streamlit' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 import torch
 
-from gancore import metrics, metrics_image
-from gancore.classifier import load_classifier
-from gancore.hub import list_shipped_checkpoints, load_checkpoint, shipped_checkpoints_dir
-from gancore.toy import get_toy
+from gancore.data.toy import get_toy
+from gancore.eval import image as metrics_image
+from gancore.eval import toy as metrics
+from gancore.eval.classifier import load_classifier
+from gancore.io.hub import list_shipped_checkpoints, load_checkpoint, shipped_checkpoints_dir
 
 SHIPPED = ["cgan-fashion-mnist", "cgan-mnist", "dcgan-mnist", "ring8", "wgan-gp-mnist"]
 N = 2000

@@ -12,15 +12,16 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from gancore import diffaugment
-from gancore.checkpoint import save_checkpoint
-from gancore.hub import load_checkpoint
-from gancore.image_presets import IMAGE_PRESETS
+from gancore.data.toy import ToySource, get_toy
+from gancore.io.checkpoint import save_checkpoint
+from gancore.io.hub import load_checkpoint
 from gancore.models.dcgan import DCGANConfig, build_models
 from gancore.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
-from gancore.presets import PRESETS, build_from_preset
+from gancore.presets.image import IMAGE_PRESETS
+from gancore.presets.toy import PRESETS, build_from_preset
 from gancore.seeding import set_seed
-from gancore.stabilizers import (
+from gancore.train import diffaugment
+from gancore.train.stabilizers import (
     STABILIZERS,
     STRUCTURAL,
     append_minibatch_std,
@@ -28,9 +29,8 @@ from gancore.stabilizers import (
     per_sample,
     zero_centred_penalty,
 )
-from gancore.toy import ToySource, get_toy
-from gancore.train import TrainConfig, Trainer
-from gancore.unroll import lookahead
+from gancore.train.trainer import TrainConfig, Trainer
+from gancore.train.unroll import lookahead
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = MLPConfig(latent_dim=2, g_hidden_layers=1, g_width=16, d_hidden_layers=1, d_width=16)
@@ -307,7 +307,7 @@ def test_a_packed_toy_run_trains_and_its_probes_work():
     tr = toy_trainer(pack=2, batch_size=64)
     h = tr.run(steps=3)[-1]
     assert all(math.isfinite(v) for v in h.values())
-    from gancore.probes import discriminator_values, fake_gradients
+    from gancore.explore.probes import discriminator_values, fake_gradients
 
     pts = np.random.default_rng(0).normal(size=(7, 2))
     assert discriminator_values(tr.discriminator, pts, tr.spec).shape == (7,)

@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 import torch
 
-from gancore import metrics_stacked as M
-from gancore.data import (
+from gancore.data.images import (
     STACKED_MNIST_SEED,
     dataset_name,
     load_dataset,
     open_image_source,
     stack_mnist,
 )
-from gancore.image_presets import build_image_run, resolve_image_preset
+from gancore.eval import stacked as M
+from gancore.presets.image import build_image_run, resolve_image_preset
 
 ROOT = Path(__file__).resolve().parents[1]
 

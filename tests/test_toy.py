@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
+from gancore.data.toy import TOY_DATASETS, ToySource, get_toy, toy_names, validate_points
 from gancore.seeding import set_seed
-from gancore.toy import TOY_DATASETS, ToySource, get_toy, toy_names, validate_points
 
 PARAMS = {"points": {"points": [[0.0, 0.0], [1.0, 2.0], [-1.0, 0.5]]}}
 

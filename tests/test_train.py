@@ -7,11 +7,11 @@ import pytest
 import torch
 from torch import nn
 
-from gancore.losses import LOSSES
+from gancore.data.toy import ToySource, get_toy
 from gancore.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
 from gancore.seeding import set_seed
-from gancore.toy import ToySource, get_toy
-from gancore.train import DivergedError, TrainConfig, Trainer
+from gancore.train.losses import LOSSES
+from gancore.train.trainer import DivergedError, TrainConfig, Trainer
 
 TINY = MLPConfig(latent_dim=2, g_hidden_layers=1, g_width=16, d_hidden_layers=1, d_width=16)
 
@@ -379,7 +379,7 @@ def test_ema_warms_up_then_averages():
 
 
 def test_step_d_only_and_g_only_update_just_that_network():
-    from gancore.presets import build_from_preset
+    from gancore.presets.toy import build_from_preset
 
     trainer, _ = build_from_preset("ring8", seed=0)
     trainer.run(steps=3)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gancore.user_data import parse_points_csv, rescale_points
+from gancore.data.points_csv import parse_points_csv, rescale_points
 
 
 @pytest.mark.parametrize(

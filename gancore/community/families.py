@@ -7,8 +7,8 @@ from types import ModuleType
 
 import torch
 
-from gancore.checkpoint import CheckpointError
 from gancore.community import dcgan, fastgan, lightweight
+from gancore.io.checkpoint import CheckpointError
 
 
 @dataclass(frozen=True)

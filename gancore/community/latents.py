@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gancore.checkpoint import MAX_SAMPLE_VALUES, LoadedGAN, one_line
-from gancore.probes import evaluating
+from gancore.explore.probes import evaluating
+from gancore.io.checkpoint import MAX_SAMPLE_VALUES, LoadedGAN, one_line
 
 MAX_LATENTS_BYTES = 512 << 20
 

@@ -1,7 +1,7 @@
 """Loading a community GAN from a Hub repo or a folder: find its weights, read them safely,
 match a family, build our module for it, load with strict=True.
 
-Order: config.json (already read by ``gancore.hub``; a config that names no supported family
+Order: config.json (already read by ``gancore.io.hub``; a config that names no supported family
 is refused before any weights are fetched), then the weights file (pytorch_model.bin,
 model.pt; model.safetensors where a config.json named the family), size-checked before it
 is downloaded and again before it is read, then the generator's tensors (from the
@@ -20,9 +20,9 @@ import torch
 from huggingface_hub import constants
 from torch import nn
 
-from gancore.checkpoint import CheckpointError, LoadedGAN, one_line
 from gancore.community import safe_load
 from gancore.community.families import BY_KEY, SUPPORTED, by_config, pick
+from gancore.io.checkpoint import CheckpointError, LoadedGAN, one_line
 
 PICKLES = ("pytorch_model.bin", "model.pt")
 SAFETENSORS = "model.safetensors"
@@ -90,7 +90,7 @@ def license_of(card: Path | None) -> str | None:
 
 
 def hub_weights(repo: str, revision, token, names, cap: int) -> Path:
-    from gancore.hub import hub_file, remote_size  # lazy: gancore.hub imports this lazily
+    from gancore.io.hub import hub_file, remote_size  # lazy: gancore.io.hub imports this lazily
 
     first = None
     for name in names:
@@ -121,7 +121,7 @@ def _no_weights(where: str, names) -> CheckpointError:
 def _card(repo: str | None, folder: Path | None, revision, token) -> Path | None:
     if folder is not None:
         return folder / CARD
-    from gancore.hub import hub_file
+    from gancore.io.hub import hub_file
 
     try:
         return hub_file(repo, CARD, revision, token)

@@ -3,7 +3,7 @@
 The data is a point mass at 0, the generator G(z) = θ and the discriminator D(x) = ψ·x, so a
 whole GAN game lives in the (θ, ψ) plane and its only equilibrium of interest is (0, 0).
 Following the paper, the standard game is L(θ, ψ) = f(ψθ) + f(0) with f(t) = −log(1 + e^−t):
-D ascends L and G descends it. In the convention of `gancore.losses` (a logit l that is large
+D ascends L and G descends it. In the convention of `gancore.train.losses` (a logit l that is large
 on real data) that is the logit l(x) = −ψx, and every loss below is exactly the pair of
 `d_*` / `g_*` functions there, evaluated on l_real = l(0) = 0 and l_fake = l(θ) = −ψθ.
 
@@ -335,7 +335,7 @@ def simulate(
     """Gradient descent on the Dirac-GAN: rows (θ_k, ψ_k) for k = 0..steps, shape (steps + 1, 2).
 
     simultaneous: both players step from the same point. alternating: D steps first, then G
-    steps against the updated D (as `gancore.train.Trainer` does with one D step per G step).
+    steps against the updated D (as `gancore.train.trainer.Trainer` does with one D step per G step).
     `clip` clamps ψ to [−clip, clip] after every D step (WGAN's weight clipping; any loss).
     Once |θ| or |ψ| passes BLOWUP the run has diverged and the remaining rows are NaN.
     """

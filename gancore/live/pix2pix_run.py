@@ -18,11 +18,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from gancore import render, tasks
+from gancore import tasks
 from gancore.live.runs import LiveRun
-from gancore.pix2pix import Pix2PixTrainer, translate
-from gancore.pix2pix_presets import build_pix2pix_run, test_pairs
-from gancore.train import DivergedError
+from gancore.presets.pix2pix import build_pix2pix_run, test_pairs
+from gancore.train.pix2pix import Pix2PixTrainer, translate
+from gancore.train.trainer import DivergedError
+from gancore.viz import render
 
 N_EXAMPLES = 8  # fixed test examples on the page
 
@@ -155,7 +156,7 @@ class Pix2PixRun(LiveRun):
 
     def export_zip(self) -> bytes:
         """The pix2pix model as a checkpoint zip (config, weights, card, examples picture)."""
-        from gancore.hub import checkpoint_zip_bytes
+        from gancore.io.hub import checkpoint_zip_bytes
 
         t = self.trainer
         gan, l1 = self.outputs()

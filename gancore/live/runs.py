@@ -15,10 +15,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from gancore import metrics, probes, render
+from gancore.eval import toy as metrics
+from gancore.explore import probes
 from gancore.live.replay import Replay, compact
-from gancore.stabilizers import per_sample
-from gancore.train import DivergedError, Trainer
+from gancore.train.stabilizers import per_sample
+from gancore.train.trainer import DivergedError, Trainer
+from gancore.viz import render
 
 N_SHOWN = 600  # samples drawn on the 2D figure
 N_METRIC = 2000  # samples behind the toy metrics
@@ -201,7 +203,7 @@ class ToyRun(LiveRun):
     kind = "toy"
 
     def _build(self) -> Trainer:
-        from gancore.presets import build_from_preset
+        from gancore.presets.toy import build_from_preset
 
         trainer, self.dist = build_from_preset(self.preset)
         g = torch.Generator().manual_seed(2024)
@@ -317,9 +319,9 @@ class ToyRun(LiveRun):
         return self.fixed_fakes(n)
 
     def export_zip(self) -> bytes:
-        """The run saved with gancore.checkpoint (config.json, weights, card, sample) as a zip."""
-        from gancore.hub import checkpoint_zip_bytes
-        from gancore.runs import toy_quality
+        """The run saved with gancore.io.checkpoint (config.json, weights, card, sample) as a zip."""
+        from gancore.io.hub import checkpoint_zip_bytes
+        from gancore.train.runs import toy_quality
 
         trainer = self.trainer
         g = torch.Generator().manual_seed(1234)
@@ -356,7 +358,7 @@ class ImageRun(LiveRun):
         super().__init__(preset, name)
 
     def _build(self) -> Trainer:
-        from gancore.image_presets import build_image_run
+        from gancore.presets.image import build_image_run
 
         trainer, self.source = build_image_run(self.preset)
         return trainer
@@ -401,7 +403,7 @@ class ImageRun(LiveRun):
         """A fresh estimate every QUALITY_EVERY_SECONDS (or now, with ``force``): Frechet
         distance on the shipped classifier's features, label accuracy, smallest class; for
         Stacked MNIST, modes covered of 1000 and KL to uniform on STACKED_QUALITY_SAMPLES."""
-        from gancore import metrics_image
+        from gancore.eval import image as metrics_image
 
         dataset = self.preset["data"]["name"]
         if dataset not in CLASSIFIED:
@@ -416,8 +418,8 @@ class ImageRun(LiveRun):
             z = G.sample_latent(n, generator=torch.Generator().manual_seed(99))
             with probes.evaluating(G), torch.no_grad():
                 fakes = G(z, y).numpy()
-            if stacked:  # modes of 1000 and KL to uniform (gancore.metrics_stacked)
-                from gancore.metrics_stacked import stacked_mnist_metrics
+            if stacked:  # modes of 1000 and KL to uniform (gancore.eval.stacked)
+                from gancore.eval.stacked import stacked_mnist_metrics
 
                 m = stacked_mnist_metrics(fakes)
                 q = {k: m[k] for k in ("modes_covered", "kl_to_uniform")}
@@ -472,7 +474,7 @@ class ImageRun(LiveRun):
         return Image.open(io.BytesIO(snap))
 
     def export_zip(self) -> bytes:
-        from gancore.hub import checkpoint_zip_bytes
+        from gancore.io.hub import checkpoint_zip_bytes
 
         trainer = self.trainer
         config = {

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from gancore.stabilizers import append_minibatch_std, check_pack, pack_samples
+from gancore.train.stabilizers import append_minibatch_std, check_pack, pack_samples
 
 IMAGE_SIZES = (28, 32, 64, 128)
 D_NORMS = ("batch", "layer", "none")

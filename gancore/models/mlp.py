@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from gancore.stabilizers import append_minibatch_std, check_pack, pack_samples
+from gancore.train.stabilizers import append_minibatch_std, check_pack, pack_samples
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh")
 NOISES = ("normal", "uniform")

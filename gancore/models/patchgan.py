@@ -5,7 +5,7 @@ returns one logit per patch, (B, 1, P, P): stride-2 convolutions as deep as the 
 encoder stops one level short (28 -> 14 -> 7: a 7 x 7 map at 28 px; 8 x 8 at 32; 8 x 8 at
 64), then a 3 x 3 convolution to the logits. Each logit sees a patch of the pair, not the
 whole image (Isola et al. 2017, section 3.2.2), so D models local texture and sharpness
-and the L1 term takes care of the low frequencies. The losses of gancore.losses average
+and the L1 term takes care of the low frequencies. The losses of gancore.train.losses average
 over the patches. No BatchNorm: GroupNorm per sample, so WGAN-GP's per-sample penalty
 keeps its meaning.
 """

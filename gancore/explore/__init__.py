@@ -1,0 +1,1 @@
+"""Exploring a trained GAN: the labs' probes, latent interpolation and walks, inversion."""

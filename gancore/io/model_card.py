@@ -1,0 +1,69 @@
+"""The model card (README.md) saved with every checkpoint.
+
+Hub metadata (library, license, tags, pipeline), then the architecture, parameter counts,
+classes, sample image, training command, metrics and a usage snippet, all from config.json.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from huggingface_hub import ModelCardData
+
+from gancore.io.checkpoint import SAMPLE_NAME, GANModel, count_parameters
+from gancore.models.dcgan import DCGANConfig
+from gancore.models.mlp import MLPConfig
+
+
+def _cell(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else v if isinstance(v, str) else json.dumps(v)
+
+
+def card_text(cfg: dict, *, has_sample: bool = False, card_extra: str = "") -> str:
+    """The README.md text (YAML metadata + markdown) for a validated checkpoint config."""
+    model, data, kind = cfg["model"], cfg["data"], cfg["kind"]
+    if kind == "pix2pix":
+        from gancore.io.pix2pix_card import pix2pix_card_text
+
+        return pix2pix_card_text(cfg, has_sample=has_sample, card_extra=card_extra)
+    classes = model.get("num_classes", 0)
+    arch = "DCGAN" if kind == "image" else "MLP GAN"
+    tags = {
+        *GANModel._hub_mixin_info.model_card_data.tags,
+        "dcgan" if kind == "image" else "toy-data",
+    }
+    tags |= {"conditional-gan"} if classes else set()
+    pipeline = "unconditional-image-generation" if kind == "image" else None
+    meta = ModelCardData(
+        library_name="gancore", license="mit", tags=sorted(tags), pipeline_tag=pipeline
+    )
+    counts = count_parameters(kind, (MLPConfig if kind == "toy" else DCGANConfig).from_dict(model))
+    size = model.get("image_size")
+    shape = (
+        f"{model['channels']}x{size}x{size} images"
+        if kind == "image"
+        else f"{model['data_dim']}D points"
+    )
+    parts = [f"---\n{meta.to_yaml()}\n---\n", f"# {arch} on {data.get('name', 'unknown data')}\n"]
+    parts += [cfg["description"] + "\n"] if cfg.get("description") else []
+    parts.append(
+        f"A {'class-conditional ' if classes else ''}{arch} trained with gancore: the generator maps "
+        f"a {model['latent_dim']}-dimensional latent to {shape}. Parameters: generator "
+        f"{counts['generator']:,}, discriminator {counts['discriminator']:,}.\n"
+    )
+    if classes:
+        names = data.get("class_names") or [str(i) for i in range(classes)]
+        parts.append("Classes: " + ", ".join(f"`{c}`" for c in names) + "\n")
+    if has_sample:
+        parts.append(f"## Samples\n\n![Samples from the generator]({SAMPLE_NAME})\n")
+    parts.append(f"## Training command\n\n```bash\n{cfg.get('command') or '(not recorded)'}\n```\n")
+    if cfg["metrics"]:
+        rows = "".join(f"| {k} | {_cell(v)} |\n" for k, v in cfg["metrics"].items())
+        parts.append(f"## Metrics\n\n| metric | value |\n|---|---|\n{rows}")
+    parts.append(
+        "## Use\n\n```python\nfrom gancore.io.hub import load_checkpoint\n\n"
+        'gan = load_checkpoint("OWNER/NAME")  # a Hub repo id, a folder or a shipped name\n'
+        "x = gan.sample(16, seed=0)\n```\n"
+    )
+    return "\n".join(parts + ([card_extra.strip() + "\n"] if card_extra else []))

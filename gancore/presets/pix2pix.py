@@ -1,0 +1,286 @@
+"""Named pix2pix presets, building a run from one, and the numbers a pix2pix checkpoint carries.
+
+A pix2pix preset is a JSON-able dict (kind "pix2pix"), the twin of an image preset:
+  {"kind": "pix2pix", "description": str,
+   "data": {"name": "mnist" | "fashion-mnist" | "cifar10" | "pairs", ["path": DIR,
+            "max_images": N]},
+   "model": Pix2PixConfig dict (task, sizes, dropout, l1_lambda, adversarial),
+   "train": TrainConfig dict}
+``data.name=pairs`` reads a folder of A/ and B/ (gancore.data.paired) and needs model.task=paired;
+the other sets make their inputs with gancore.tasks. ``--set model.adversarial=false`` is
+the L1-only baseline.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+import torch
+
+from gancore import tasks
+from gancore.data.images import dataset_name, open_image_source
+from gancore.models.patchgan import PatchGAN
+from gancore.models.unet import Pix2PixConfig, UNetGenerator
+from gancore.presets.toy import apply_overrides
+from gancore.seeding import set_seed
+from gancore.train.pix2pix import Pix2PixTrainer, TaskSource, psnr, translate
+from gancore.train.trainer import TrainConfig
+from gancore.viz import render
+
+DATA_KEYS = {"name", "path", "max_images"}
+SETS = ("mnist", "fashion-mnist", "cifar10", "pairs")
+EVAL_N = 2000  # test images translated for a checkpoint's numbers
+EXAMPLES = 8  # fixed test examples in the sample picture (input | output | target rows)
+
+# 28 px on a CPU: a 2-level U-Net (32, 64 channels) and a 7 x 7 PatchGAN, batch 64.
+_MODEL = dict(image_size=28, channels=1, g_features=32, d_features=32)
+_TRAIN = dict(
+    loss="non_saturating",
+    batch_size=64,
+    lr_g=2e-4,
+    lr_d=2e-4,
+    betas_g=(0.5, 0.999),
+    betas_d=(0.5, 0.999),
+)
+
+
+def _preset(description: str, data: dict, model: dict, train: dict) -> dict[str, Any]:
+    return {
+        "kind": "pix2pix",
+        "description": description,
+        "data": data,
+        "model": Pix2PixConfig(**model).to_dict(),
+        "train": TrainConfig(**train).to_dict(),
+    }
+
+
+PIX2PIX_PRESETS: dict[str, dict[str, Any]] = {
+    "pix2pix-edges-mnist": _preset(
+        "pix2pix on MNIST: Sobel edges (a sketch) -> the digit; U-Net G, 7x7 PatchGAN, L1 x 100.",
+        {"name": "mnist"},
+        {**_MODEL, "task": "edges"},
+        _TRAIN,
+    ),
+    "pix2pix-superres-mnist": _preset(
+        "pix2pix on MNIST: 4x super-resolution (7x7 block means, bicubic back to 28x28) -> the digit.",
+        {"name": "mnist"},
+        {**_MODEL, "task": "superres4"},
+        _TRAIN,
+    ),
+    "pix2pix-inpaint-fashion": _preset(
+        "pix2pix on Fashion-MNIST: fill in the hidden centre square (14x14) of a garment.",
+        {"name": "fashion-mnist"},
+        {**_MODEL, "task": "inpaint"},
+        _TRAIN,
+    ),
+}
+
+
+def list_pix2pix_presets() -> dict[str, str]:
+    return {name: p["description"] for name, p in PIX2PIX_PRESETS.items()}
+
+
+def validate_pix2pix_preset(preset: dict[str, Any]) -> None:
+    """Raise ValueError unless ``preset`` is a complete, consistent pix2pix preset."""
+    if not isinstance(preset, dict) or preset.get("kind") != "pix2pix":
+        raise ValueError("expected a kind 'pix2pix' preset")
+    for section in ("data", "model", "train"):
+        if not isinstance(preset.get(section), dict):
+            raise ValueError(f"preset is missing its {section!r} section")
+    model = Pix2PixConfig.from_dict(preset["model"])
+    from gancore.train.pix2pix import check_train_config
+
+    check_train_config(TrainConfig.from_dict(preset["train"]))
+    data = preset["data"]
+    if unknown := sorted(set(data) - DATA_KEYS):
+        raise ValueError(f"unknown data key(s) {unknown}; allowed: {sorted(DATA_KEYS)}")
+    name = data.get("name")
+    if name != "pairs":
+        try:
+            name = dataset_name(str(name))
+        except ValueError:
+            name = None
+    if name not in SETS:
+        raise ValueError(f"data.name must be one of {list(SETS)}, got {data.get('name')!r}")
+    if (name == "pairs") != (model.task == "paired"):
+        raise ValueError(
+            "data.name=pairs goes with model.task=paired (a folder of A/ and B/); the other sets "
+            f"make their inputs with model.task in {list(tasks.MADE_TASKS)}"
+        )
+    if name == "pairs" and not isinstance(data.get("path"), str):
+        raise ValueError("data.name=pairs needs data.path=DIR (a folder holding A/ and B/)")
+    if name != "pairs" and "path" in data:
+        raise ValueError(f"data.path applies to data.name=pairs only, not {name!r}")
+    max_images = data.get("max_images", 10_000)
+    if isinstance(max_images, bool) or not isinstance(max_images, int) or max_images < 1:
+        raise ValueError(f"data.max_images must be a positive int, got {max_images!r}")
+
+
+def resolve_pix2pix_preset(
+    name_or_dict: str | dict[str, Any],
+    seed: int | None = None,
+    overrides: list[str] | None = None,
+) -> dict[str, Any]:
+    """The final, validated preset: named or given, plus ``section.key=value`` overrides and seed."""
+    if isinstance(name_or_dict, str):
+        if name_or_dict not in PIX2PIX_PRESETS:
+            raise ValueError(
+                f"unknown pix2pix preset {name_or_dict!r}; choose one of {sorted(PIX2PIX_PRESETS)}"
+            )
+        preset = copy.deepcopy(PIX2PIX_PRESETS[name_or_dict])
+    else:
+        preset = copy.deepcopy(name_or_dict)
+    validate_pix2pix_preset(preset)
+    if overrides:
+        preset = apply_overrides(
+            preset,
+            overrides,
+            sections={"model": Pix2PixConfig, "train": TrainConfig},
+            validate=validate_pix2pix_preset,
+            data_keys=DATA_KEYS,
+            text_keys=frozenset({"path"}),
+        )
+    if seed is not None:
+        preset["train"]["seed"] = seed
+        validate_pix2pix_preset(preset)
+    if preset["data"]["name"] != "pairs":
+        preset["data"]["name"] = dataset_name(preset["data"]["name"])
+    return preset
+
+
+def open_pix2pix_data(
+    preset: dict[str, Any], *, root: str | None = None, download: bool = True, train: bool = True
+) -> Any:
+    """The preset's (inputs, targets) source: a TaskSource, or a PairSource for data.name=pairs."""
+    model = Pix2PixConfig.from_dict(preset["model"])
+    data, seed = preset["data"], preset["train"]["seed"]
+    shape = {"image_size": model.image_size, "channels": model.channels, "seed": seed}
+    if data["name"] == "pairs":
+        from gancore.data.paired import open_pair_source
+
+        return open_pair_source(data["path"], max_images=data.get("max_images", 10_000), **shape)
+    source = open_image_source(data["name"], root=root, download=download, train=train, **shape)
+    return TaskSource(source, model.task)
+
+
+def build_models(model: Pix2PixConfig) -> tuple[UNetGenerator, PatchGAN]:
+    return UNetGenerator(model), PatchGAN(model)
+
+
+def build_pix2pix_run(
+    preset: dict[str, Any], *, device: str = "cpu", root: str | None = None, download: bool = True
+) -> tuple[Pix2PixTrainer, Any]:
+    """A ready Pix2PixTrainer (weights seeded by train.seed) and its (inputs, targets) source."""
+    preset = resolve_pix2pix_preset(preset)
+    model = Pix2PixConfig.from_dict(preset["model"])
+    train = TrainConfig.from_dict(preset["train"])
+    source = open_pix2pix_data(preset, root=root, download=download)
+    set_seed(train.seed)
+    G, D = build_models(model)
+    return Pix2PixTrainer(G, D, source, train, model, device=device), source
+
+
+def test_pairs(
+    preset: dict[str, Any], n: int = EVAL_N, *, root: str | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(inputs, targets, labels or None) of the first ``n`` test images (the t10k split; a pair
+    folder has no split, so its first n pairs)."""
+    src = open_pix2pix_data(preset, root=root, train=False)
+    n = min(n, len(src))
+    x, y = src.take(list(range(n)))
+    labels = None
+    if isinstance(src, TaskSource) and src.source.data.labels is not None:
+        labels = src.source.data.labels[:n].numpy().astype(np.int64)
+    return x.numpy(), y.numpy(), labels
+
+
+def translation_quality(
+    outputs: np.ndarray,
+    targets: np.ndarray,
+    labels: np.ndarray | None,
+    dataset: str,
+    root: str | None = None,
+) -> dict[str, float]:
+    """L1 and PSNR to the targets; on MNIST-like sets also the shipped classifier's Frechet
+    distance to real test images and the share it reads as the target's label."""
+    out = {"l1": float(np.abs(outputs - targets).mean()), "psnr": psnr(outputs, targets)}
+    from gancore.train.runs import CLASSIFIED_DATASETS
+
+    if dataset in CLASSIFIED_DATASETS and outputs.shape[1] == 1 and outputs.shape[-1] == 28:
+        from gancore.eval import image as metrics_image
+
+        m = metrics_image.evaluate_images(outputs, dataset=dataset, labels=labels, data_root=root)
+        out["frechet_distance"] = m["frechet_distance"]
+        if m.get("label_accuracy") is not None:
+            out["label_accuracy"] = m["label_accuracy"]
+    return out
+
+
+def example_picture(generator: torch.nn.Module, inputs: np.ndarray, targets: np.ndarray):
+    """A PIL picture: three rows (inputs, outputs, targets) of the same examples."""
+    outputs = translate(generator, inputs)
+    return render.image_grid(np.concatenate([inputs, outputs, targets]), nrow=len(inputs))
+
+
+def pix2pix_report(run: Any, *, quality: bool = True, root: str | None = None) -> dict[str, float]:
+    """Recent losses and, with ``quality``, translation numbers on the test split."""
+    t: Pix2PixTrainer = run.trainer
+    out: dict[str, float] = {"images_seen": float(t.step_count * t.config.batch_size)}
+    out.update(run.speed)
+    recent = t.history[-50:]
+    for key in ("d_loss", "g_loss", "l1", "g_gan", "d_real", "d_fake"):
+        values = [h[key] for h in recent if key in h]
+        if values:
+            out[key if key != "l1" else "train_l1"] = float(np.mean(values))
+    if quality:
+        x, y, labels = test_pairs(run.preset, root=root)
+        outputs = translate(t.translator, x)
+        test = translation_quality(outputs, y, labels, run.preset["data"]["name"], root)
+        out.update({f"test_{k}" if k in ("l1", "psnr") else k: v for k, v in test.items()})
+    return out
+
+
+def save_pix2pix(run: Any, *, quality: bool = True):
+    """Write the checkpoint (kind pix2pix), its card with the numbers and an example picture."""
+    from gancore.io.checkpoint import save_checkpoint
+
+    t: Pix2PixTrainer = run.trainer
+    report = pix2pix_report(run, quality=quality)
+    x, y, _ = test_pairs(run.preset, EXAMPLES)
+    png = render.to_png(example_picture(t.translator, x, y))
+    run.report = {"step": t.step_count, **report}
+    config = {
+        "kind": "pix2pix",
+        "description": run.preset.get("description", ""),
+        "model": run.preset["model"],
+        "train": t.config.to_dict(),
+        "data": dict(run.preset["data"]),
+        "metrics": run.report,
+        "command": run.command,
+    }
+    return save_checkpoint(
+        run.out,
+        generator=t.translator,
+        discriminator=t.discriminator,
+        config=config,
+        sample_png=png,
+        training_state=t.state_dict(),
+    )
+
+
+def evaluate_checkpoint(loaded: Any, *, n: int = EVAL_N, root: str | None = None) -> dict[str, Any]:
+    """Translation numbers of a loaded pix2pix checkpoint on its data's first n test images,
+    beside the input itself as a baseline (for superres4, the input is bicubic upsampling)."""
+    data = {k: v for k, v in loaded.config["data"].items() if k != "class_names"}
+    preset = {"data": data, "model": loaded.config["model"], "train": {"seed": 0}}
+    x, y, labels = test_pairs(preset, n, root=root)
+    outputs = translate(loaded.generator, x)
+    name = data.get("name", "")
+    report: dict[str, Any] = {"source": loaded.source, "task": preset["model"]["task"]}
+    report["samples"] = len(x)
+    report.update(translation_quality(outputs, y, labels, name, root))
+    report["input_as_output"] = translation_quality(x, y, labels, name, root)
+    report["training_metrics"] = loaded.config.get("metrics", {})
+    return report

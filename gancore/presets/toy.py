@@ -1,0 +1,351 @@
+"""Named presets: tuned, good defaults that build a ready Trainer in one call.
+
+A preset is a JSON-able dict:
+  {"kind": "toy", "description": str, "data": {"name": ..., **params},
+   "model": MLPConfig dict, "train": TrainConfig dict}
+Command-line style overrides ("train.lr_g=0.001", "model.g_width=64", "data.std=0.05") are
+applied with `apply_overrides`, which rejects unknown keys and bad values loudly.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import json
+import typing
+from collections.abc import Callable
+from typing import Any
+
+from gancore.data.toy import TOY_DATASETS, ToyDistribution, ToySource, get_toy
+from gancore.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
+from gancore.seeding import set_seed
+from gancore.train.trainer import TrainConfig, Trainer
+
+
+def _toy(description: str, data: dict, model: dict, train: dict) -> dict[str, Any]:
+    # Fill every field so a preset file shows the whole configuration, not just the deltas.
+    return {
+        "kind": "toy",
+        "description": description,
+        "data": data,
+        "model": MLPConfig(**model).to_dict(),
+        "train": TrainConfig(**train).to_dict(),
+    }
+
+
+_RING_MODEL = dict(
+    data_dim=2,
+    latent_dim=2,  # the data is a 2D manifold: a 2D latent leaves G nothing to waste
+    g_hidden_layers=3,
+    g_width=64,
+    d_hidden_layers=3,
+    d_width=64,
+    activation="tanh",  # smooth maps bend the latent plane onto the ring without tearing
+    spectral_norm=False,
+)
+# Tuned on ring8 and grid25 (seeds 0-4, one CPU thread): hinge loss, batch 512 and an EMA of G.
+# Width 64 rather than 128: 150-230 rounds a second here against about 80, and in a fixed time
+# the extra rounds matter more than the width.
+# Spectral norm stalled the 2D latent; an R1 penalty (γ 0.1-1) cost 3x per round and did worse
+# per round. BENCHMARKS.md has every seed at 60 s (ring8) and 120 s (grid25).
+_RING_TRAIN = dict(
+    loss="hinge",
+    batch_size=512,
+    lr_g=1e-3,
+    lr_d=1e-3,
+    betas_g=(0.5, 0.999),
+    betas_d=(0.5, 0.999),
+    ema_decay=0.999,
+)
+
+# With Adam's β1 = 0.5, G oscillates: late in a run its own samples swing between 26% and 96%
+# high quality, and the EMA, though far better, still dipped to 88% on one ring8 seed at 10,600
+# rounds. β1 = 0 (no momentum, as in SAGAN and StyleGAN) reaches 97-98% by 6,000 rounds but
+# drifts later; a learning rate decaying to 0.3x over 12,000 rounds holds it there: 97.0-98.3%
+# on seeds 0-4 at every check from 7,875 to 10,500 rounds (seed 4 was at 96.3% at 5,250). (A
+# decay with β1 = 0.5 plateaued at 95.5-96.7%: it stops the sharpening the bridges need.)
+_NO_MOMENTUM = dict(betas_g=(0.0, 0.99), betas_d=(0.0, 0.99))
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "ring8": _toy(
+        "8 Gaussians on a ring: hinge loss, tanh MLPs, 2D latent, generator EMA.",
+        {"name": "ring8"},
+        _RING_MODEL,
+        {**_RING_TRAIN, **_NO_MOMENTUM, "lr_decay_steps": 12000, "lr_decay_factor": 0.3},
+    ),
+    "grid25": _toy(
+        "25 Gaussians on a 5x5 grid: the hard mode-collapse benchmark.",
+        {"name": "grid25"},
+        # D with 2 hidden layers: rounds ~1.3x faster; in 120 s through the CLI 23, 24, 25, 25
+        # and 24 modes (95.7-97.0% high quality) on seeds 0-4, against 20, 25, 22, 25 and 25
+        # (57-97%) with 3 layers.
+        {**_RING_MODEL, "d_hidden_layers": 2},
+        # batch 512: 256 ran up to 1.7x more rounds but kept fewer modes (20-21 of 25 at 15,000
+        # rounds against 24-25 at 13,500). Tried and worse: β1 = 0 (seed 0: 23 modes at 23,400
+        # rounds), uniform noise (seed 4: 21 at 24,000) and PacGAN packing of 4 (unstable).
+        # A learning rate decaying to 0.3x over 27,500 rounds (~120 s here) keeps the modes G
+        # has found: seeds 0-4 held 24-25 at every check from 15,000 to 27,500 rounds, where
+        # without it seed 0 kept 23 at 25,000.
+        {**_RING_TRAIN, "lr_decay_steps": 27500, "lr_decay_factor": 0.3},
+    ),
+    "1d-classic": _toy(
+        "Goodfellow et al. 2014, Fig. 1: uniform noise mapped onto a 1D Gaussian, minimax loss.",
+        {"name": "gaussian", "mean": 2.0, "std": 0.5},
+        dict(
+            data_dim=1,
+            latent_dim=1,
+            g_hidden_layers=2,
+            g_width=32,
+            d_hidden_layers=2,
+            d_width=32,
+            activation="tanh",
+            noise="uniform",
+        ),
+        # The learning rates decay to 5% over 5,000 rounds: at a constant rate G reached JS
+        # 0.05-0.09 by 4,000-6,000 rounds, then swung back to 0.4-0.46 by 8,000 (seeds 0, 1);
+        # with the decay it stayed at 0.03-0.07 from 6,000 to 15,000 rounds. The lab, training
+        # in a worker at ~700 rounds a second, passes 5,000 rounds in seconds.
+        dict(
+            loss="minimax",
+            batch_size=128,
+            lr_g=1e-3,
+            lr_d=1e-3,
+            lr_decay_steps=5000,
+            lr_decay_factor=0.05,
+        ),
+    ),
+    "toy-minimax": _toy(
+        "Ring of 8 with the original saturating minimax loss: watch G stall early on.",
+        {"name": "ring8"},
+        _RING_MODEL,
+        {**_RING_TRAIN, "loss": "minimax"},
+    ),
+    "toy-lsgan": _toy(
+        "Ring of 8 with the least-squares loss (LSGAN).",
+        {"name": "ring8"},
+        _RING_MODEL,
+        {**_RING_TRAIN, "loss": "least_squares"},
+    ),
+    "toy-nonsaturating": _toy(
+        "Ring of 8 with the non-saturating loss -log D(G(z)) of Goodfellow et al.",
+        {"name": "ring8"},
+        _RING_MODEL,
+        {**_RING_TRAIN, "loss": "non_saturating"},
+    ),
+    "toy-wgan": _toy(
+        "Ring of 8 with the original WGAN: weight clipping, RMSprop, 5 critic steps.",
+        {"name": "ring8"},
+        {**_RING_MODEL, "spectral_norm": False},
+        dict(
+            loss="wgan",
+            d_steps=5,
+            batch_size=256,
+            optimizer_g="rmsprop",
+            optimizer_d="rmsprop",
+            lr_g=5e-5 * 10,
+            lr_d=5e-5 * 10,
+            clip_value=0.05,
+        ),
+    ),
+    "toy-wgan-gp": _toy(
+        "Ring of 8 with WGAN-GP: gradient penalty, Adam (0.5, 0.9), 5 critic steps.",
+        {"name": "ring8"},
+        {**_RING_MODEL, "spectral_norm": False},
+        dict(
+            loss="wgan_gp",
+            d_steps=5,
+            batch_size=256,
+            lr_g=1e-3,
+            lr_d=1e-3,
+            betas_g=(0.5, 0.9),
+            betas_d=(0.5, 0.9),
+            gp_lambda=0.1,
+        ),
+    ),
+}
+
+
+def list_presets() -> dict[str, str]:
+    """Preset names and their one-line descriptions."""
+    return {name: p["description"] for name, p in PRESETS.items()}
+
+
+def get_preset(name: str) -> dict[str, Any]:
+    """A deep copy of a named preset (safe to edit)."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+    return copy.deepcopy(PRESETS[name])
+
+
+_SECTIONS = {"model": MLPConfig, "train": TrainConfig}
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def _parse_typed(text: str, hint: Any) -> Any:
+    if hint is bool:
+        return _parse_bool(text)
+    try:
+        if hint is int:
+            return int(text)
+        if hint is float:
+            return float(text)
+        if typing.get_origin(hint) is tuple:
+            parts = json.loads(text) if text.strip().startswith("[") else text.split(",")
+            return tuple(float(p) for p in parts)
+    except (ValueError, TypeError):
+        kind = {int: "an integer", float: "a number"}.get(hint, "numbers like 0.5,0.999")
+        raise ValueError(f"expected {kind}, got {text!r}") from None
+    if hint is str:
+        return text
+    raise ValueError(f"cannot parse a value of type {hint}")
+
+
+def _parse_json_or_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def apply_overrides(
+    preset: dict[str, Any],
+    overrides: list[str],
+    *,
+    sections: dict[str, type] | None = None,
+    validate: Callable[[dict[str, Any]], None] | None = None,
+    data_keys: set[str] | None = None,
+    text_keys: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """Return a copy of `preset` with "section.key=value" edits applied and validated.
+
+    Sections are `model`, `train` (dataclass fields, values parsed by the field's type; betas
+    as "0.5,0.999") and `data` (`name` or the dataset's parameters, values parsed as JSON,
+    else kept as text; keys in `text_keys`, such as paths, always stay text). A `data.name`
+    that names another dataset is applied first and starts it from its own defaults. The defaults are
+    the toy ones; image presets pass their own `sections`, `validate` and `data_keys`.
+    """
+    sections = _SECTIONS if sections is None else sections
+    validate = validate_preset if validate is None else validate
+    out = copy.deepcopy(preset)
+    # Another dataset starts from its own defaults: data.name goes first and, when it names
+    # another dataset, drops the old one's parameters (later data.* keys set the new one's).
+    names = [o for o in overrides if o.partition("=")[0].strip() == "data.name"]
+    if names and isinstance(out.get("data"), dict):
+        new_name = names[-1].partition("=")[2]
+        if str(out["data"].get("name")) != new_name:
+            out["data"] = {"name": out["data"].get("name")}
+        overrides = names + [o for o in overrides if o not in names]
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        section, dot, field = key.strip().partition(".")
+        if not sep or not dot or not field:
+            raise ValueError(
+                f"override {item!r} must look like section.key=value, e.g. train.lr_g=0.001"
+            )
+        if section in sections:
+            hints = typing.get_type_hints(sections[section])
+            if field not in hints:
+                raise ValueError(
+                    f"override {item!r}: unknown {section} key {field!r}; allowed: {sorted(hints)}"
+                )
+            try:
+                value = _parse_typed(text, hints[field])
+            except ValueError as err:
+                raise ValueError(
+                    f"override {item!r}: bad value for {section}.{field}: {err}"
+                ) from None
+        elif section == "data":
+            if data_keys is not None and field not in data_keys:
+                raise ValueError(
+                    f"override {item!r}: unknown data key {field!r}; allowed: {sorted(data_keys)}"
+                )
+            value = text if field in text_keys else _parse_json_or_text(text)
+        else:
+            raise ValueError(
+                f"override {item!r}: unknown section {section!r}; use data, model or train"
+            )
+        out[section][field] = list(value) if isinstance(value, tuple) else value  # as JSON
+    validate(out)
+    return out
+
+
+def validate_preset(preset: dict[str, Any]) -> None:
+    """Raise ValueError unless `preset` is a complete, consistent toy preset."""
+    if not isinstance(preset, dict):
+        raise ValueError(f"a preset must be a dict, got {type(preset).__name__}")
+    if preset.get("kind") != "toy":
+        raise ValueError(
+            f"this builder handles kind 'toy' presets, got kind {preset.get('kind')!r}"
+        )
+    for section in ("data", "model", "train"):
+        if not isinstance(preset.get(section), dict):
+            raise ValueError(f"preset is missing its {section!r} section")
+    model = MLPConfig.from_dict(preset["model"])
+    if TrainConfig.from_dict(preset["train"]).diffaugment:
+        raise ValueError("train.diffaugment applies to images; toy presets take ''")
+    data = dict(preset["data"])
+    name = data.pop("name", None)
+    if name not in TOY_DATASETS:
+        raise ValueError(f"data.name must be one of {sorted(TOY_DATASETS)}, got {name!r}")
+    allowed = list(inspect.signature(TOY_DATASETS[name].factory).parameters)
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ValueError(f"unknown data key(s) {unknown} for dataset {name!r}; allowed: {allowed}")
+    if TOY_DATASETS[name].dim != model.data_dim:
+        raise ValueError(
+            f"dataset {name!r} is {TOY_DATASETS[name].dim}D but model.data_dim is {model.data_dim}"
+        )
+    if name != "points":  # cheap: the parameters' own checks (std > 0, finite numbers)
+        try:
+            get_toy(name, **data)
+        except TypeError as err:
+            raise ValueError(f"data for {name!r}: {err}") from None
+
+
+def resolve_preset(
+    name_or_dict: str | dict[str, Any],
+    seed: int | None = None,
+    overrides: list[str] | None = None,
+) -> dict[str, Any]:
+    """The final, validated preset dict: named or given, plus overrides, plus seed."""
+    preset = (
+        get_preset(name_or_dict) if isinstance(name_or_dict, str) else copy.deepcopy(name_or_dict)
+    )
+    validate_preset(preset)
+    if overrides:
+        preset = apply_overrides(preset, overrides)
+    if seed is not None:
+        preset["train"]["seed"] = seed
+        validate_preset(preset)
+    return preset
+
+
+def build_from_preset(
+    name_or_dict: str | dict[str, Any],
+    seed: int | None = None,
+    overrides: list[str] | None = None,
+    *,
+    device: str = "cpu",
+) -> tuple[Trainer, ToyDistribution]:
+    """A ready Trainer (models seeded by train.seed) and its toy distribution."""
+    preset = resolve_preset(name_or_dict, seed, overrides)
+    model_cfg = MLPConfig.from_dict(preset["model"])
+    train_cfg = TrainConfig.from_dict(preset["train"])
+    data = dict(preset["data"])
+    dist = get_toy(data.pop("name"), **data)
+    set_seed(train_cfg.seed)  # weight init (and spectral-norm vectors) follow the seed
+    generator = MLPGenerator(model_cfg)
+    discriminator = MLPDiscriminator(
+        model_cfg, pack=train_cfg.pack, minibatch_std=train_cfg.minibatch_std
+    )
+    # seed + 1: the data stream must not replay the trainer's latent-noise stream
+    source = ToySource(dist, seed=train_cfg.seed + 1)
+    return Trainer(generator, discriminator, source, train_cfg, device=device), dist
