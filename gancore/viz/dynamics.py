@@ -6,6 +6,9 @@ joined into one line, arrowheads as one marker trace), so building one takes mil
 
 from __future__ import annotations
 
+import copy
+import functools
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -31,8 +34,27 @@ def _arrowheads(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     at, ahead = lines[:, mid], lines[:, min(mid + 1, lines.shape[1] - 1)]
     step = ahead - at
     moving = np.hypot(step[:, 0], step[:, 1]) > 1e-12
-    angle = np.degrees(np.arctan2(step[:, 0], step[:, 1]))
+    # on [-180, 180), as plotly's validator would put it (the figure skips validation)
+    angle = (np.degrees(np.arctan2(step[:, 0], step[:, 1])) + 180) % 360 - 180
     return at[moving, 0], at[moving, 1], angle[moving]
+
+
+def _figure(data: list[dict], layout: dict) -> go.Figure:
+    """A figure from plain trace and layout dicts, without plotly's per-property validation
+    (which took most of the 20-40 ms a figure cost); the dicts are exactly what a validated
+    build would hold (tests/test_dynamics.py rebuilds them validated and compares)."""
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+@functools.lru_cache(maxsize=8)
+def _phase_layout(height: int) -> dict:
+    """The phase figure's layout without its ranges, built (validated) once per height."""
+    fig = go.Figure()
+    fig.update_xaxes(title_text="θ (the generator: where its point sits)")
+    fig.update_yaxes(title_text="ψ (the discriminator's slope)", scaleanchor="x", scaleratio=1)
+    fig = base_layout(fig, height=height)
+    fig.update_layout(hovermode="closest")
+    return fig.layout.to_plotly_json()
 
 
 def phase_figure(
@@ -46,65 +68,66 @@ def phase_figure(
 
     ``lines`` is ``dynamics.streamlines(...)``; ``paths`` maps a mode to ``simulate(...)``.
     """
-    fig = go.Figure()
     sx, sy = _joined(lines)
-    fig.add_trace(
-        go.Scatter(
+    ax, ay, angle = _arrowheads(lines)
+    data = [
+        dict(
+            type="scatter",
             x=sx,
             y=sy,
             mode="lines",
             line=dict(color=STREAM, width=1),
             name="the field v(θ, ψ)",
             hoverinfo="skip",
-        )
-    )
-    ax, ay, angle = _arrowheads(lines)
-    fig.add_trace(
-        go.Scatter(
+        ),
+        dict(
+            type="scatter",
             x=ax,
             y=ay,
             mode="markers",
             marker=dict(symbol="arrow", size=9, angle=angle, color=STREAM),
             showlegend=False,
             hoverinfo="skip",
-        )
-    )
+        ),
+    ]
     for mode, path in paths.items():
         color = PATH_COLORS.get(mode, ACCENT)
-        fig.add_trace(
-            go.Scatter(
+        finite = path[np.all(np.isfinite(path), axis=1)]
+        data += [
+            dict(
+                type="scatter",
                 x=path[:, 0],
                 y=path[:, 1],
                 mode="lines",
                 line=dict(color=color, width=2),
                 name=f"{mode} GD",
                 hovertemplate="θ = %{x:.4f}<br>ψ = %{y:.4f}<extra>" + mode + "</extra>",
-            )
-        )
-        finite = path[np.all(np.isfinite(path), axis=1)]
-        fig.add_trace(
-            go.Scatter(
+            ),
+            dict(
+                type="scatter",
                 x=finite[-1:, 0],
                 y=finite[-1:, 1],
                 mode="markers",
                 marker=dict(color=color, size=9, symbol="circle-open", line=dict(width=2)),
                 name=f"{mode}: last step",
                 showlegend=False,
-            )
-        )
+            ),
+        ]
     starts = [p[0] for p in paths.values()]
     if starts:
-        fig.add_trace(
-            go.Scatter(
-                x=[starts[0][0]],
-                y=[starts[0][1]],
+        data.append(
+            dict(
+                type="scatter",
+                x=[float(starts[0][0])],
+                y=[float(starts[0][1])],
                 mode="markers",
                 marker=dict(color=ACCENT, size=10),
                 name="start (θ₀, ψ₀)",
             )
         )
-    fig.add_trace(
-        go.Scatter(
+    data.append(
+        dict(
+            type="scatter",
             x=[0.0],
             y=[0.0],
             mode="markers",
@@ -112,23 +135,16 @@ def phase_figure(
             name="equilibrium: G on the data, D flat",
         )
     )
-    lo, hi = limits
-    fig.update_xaxes(range=[lo, hi], title_text="θ (the generator: where its point sits)")
-    fig.update_yaxes(
-        range=[lo, hi],
-        title_text="ψ (the discriminator's slope)",
-        scaleanchor="x",
-        scaleratio=1,
-    )
-    fig = base_layout(fig, height=height)
-    fig.update_layout(hovermode="closest")
-    return fig
+    layout = copy.deepcopy(_phase_layout(int(height)))
+    lo, hi = (float(v) for v in limits)
+    layout["xaxis"]["range"] = [lo, hi]
+    layout["yaxis"]["range"] = [lo, hi]
+    return _figure(data, layout)
 
 
-def eigen_figure(eigenvalues: dict[str, np.ndarray], *, height: int = 420) -> go.Figure:
-    """Eigenvalues of one update in the complex plane beside the unit circle (inside: the
-    iterates shrink by |λ| a step; outside: they grow), and |λ| − 1 of each as a bar, since
-    the interesting ones sit a hair from the circle."""
+@functools.lru_cache(maxsize=8)
+def _eigen_layout(height: int) -> dict:
+    """The eigenvalue figure's layout without its ranges (make_subplots costs ~10 ms)."""
     fig = make_subplots(
         rows=1,
         cols=2,
@@ -136,26 +152,42 @@ def eigen_figure(eigenvalues: dict[str, np.ndarray], *, height: int = 420) -> go
         horizontal_spacing=0.14,
         subplot_titles=("complex plane", "|λ| − 1"),
     )
-    t = np.linspace(0.0, 2 * np.pi, 181)
-    fig.add_trace(
-        go.Scatter(
-            x=np.cos(t),
-            y=np.sin(t),
+    fig.update_xaxes(title_text="Re λ", row=1, col=1)
+    fig.update_yaxes(title_text="Im λ", scaleanchor="x", row=1, col=1)
+    fig.update_yaxes(exponentformat="e", zeroline=True, row=1, col=2)
+    fig = base_layout(fig, height=height)
+    fig.update_layout(hovermode="closest")
+    return fig.layout.to_plotly_json()
+
+
+_CIRCLE = np.linspace(0.0, 2 * np.pi, 181)
+
+
+def eigen_figure(eigenvalues: dict[str, np.ndarray], *, height: int = 420) -> go.Figure:
+    """Eigenvalues of one update in the complex plane beside the unit circle (inside: the
+    iterates shrink by |λ| a step; outside: they grow), and |λ| − 1 of each as a bar, since
+    the interesting ones sit a hair from the circle."""
+    data = [
+        dict(
+            type="scatter",
+            x=np.cos(_CIRCLE),
+            y=np.sin(_CIRCLE),
             mode="lines",
             line=dict(color=OPTIMAL, width=1, dash="dot"),
             name="|λ| = 1",
             hoverinfo="skip",
-        ),
-        row=1,
-        col=1,
-    )
+            xaxis="x",
+            yaxis="y",
+        )
+    ]
     biggest, names, gaps, colors = 1.0, [], [], []
     for i, (name, ev) in enumerate(eigenvalues.items()):
         ev = np.asarray(ev, dtype=complex)
         color = PATH_COLORS.get(name, ACCENT)
         biggest = max(biggest, float(np.abs(ev).max()))
-        fig.add_trace(
-            go.Scatter(
+        data.append(
+            dict(
+                type="scatter",
                 x=ev.real,
                 y=ev.imag,
                 mode="markers",
@@ -163,30 +195,30 @@ def eigen_figure(eigenvalues: dict[str, np.ndarray], *, height: int = 420) -> go
                 name=name,
                 customdata=np.abs(ev),
                 hovertemplate="λ = %{x:.5f} %{y:+.5f}i<br>|λ| = %{customdata:.6f}<extra></extra>",
-            ),
-            row=1,
-            col=1,
+                xaxis="x",
+                yaxis="y",
+            )
         )
         for k, z in enumerate(ev):
             names.append(f"{name[:3]}. λ{k + 1}")
-            gaps.append(abs(z) - 1.0)
+            gaps.append(float(abs(z) - 1.0))
             colors.append(color)
-    fig.add_trace(
-        go.Bar(
+    data.append(
+        dict(
+            type="bar",
             x=names,
             y=gaps,
-            marker_color=colors,
+            marker=dict(color=colors),
             showlegend=False,
             hovertemplate="%{x}: |λ| − 1 = %{y:.3e}<extra></extra>",
-        ),
-        row=1,
-        col=2,
+            xaxis="x2",
+            yaxis="y2",
+        )
     )
+    layout = copy.deepcopy(_eigen_layout(int(height)))
     reach = 1.15 * biggest
-    fig.update_xaxes(range=[-reach, reach], title_text="Re λ", row=1, col=1)
-    fig.update_yaxes(range=[-reach, reach], title_text="Im λ", scaleanchor="x", row=1, col=1)
     span = max(max((abs(g) for g in gaps), default=0.0) * 1.2, 1e-3)
-    fig.update_yaxes(range=[-span, span], exponentformat="e", zeroline=True, row=1, col=2)
-    fig = base_layout(fig, height=height)
-    fig.update_layout(hovermode="closest")
-    return fig
+    layout["xaxis"]["range"] = [-reach, reach]
+    layout["yaxis"]["range"] = [-reach, reach]
+    layout["yaxis2"]["range"] = [-span, span]
+    return _figure(data, layout)
