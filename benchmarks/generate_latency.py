@@ -23,7 +23,8 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from benchmarks.common import ROOT, summary, write_section
-from gancore.io.hub import list_shipped_checkpoints, load_checkpoint
+from gancore.io.hub import load_checkpoint
+from gancore.io.sources import list_shipped_checkpoints
 
 N = 64
 BLOCKS, PER_BLOCK = 5, 10

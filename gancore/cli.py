@@ -70,7 +70,7 @@ def _peer_failed(err: Exception) -> bool:
 
 def _message(err: Exception) -> str:
     from gancore.data.images import DatasetUnavailableError
-    from gancore.io.checkpoint import CheckpointError
+    from gancore.io.format import CheckpointError
     from gancore.train.trainer import DivergedError
 
     text = " ".join(str(err).split()) or type(err).__name__

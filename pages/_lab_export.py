@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from gancore.io.checkpoint import CheckpointError
-from gancore.io.hub import extract_checkpoint_zip, push_checkpoint
+from gancore.io.format import CheckpointError
+from gancore.io.hub import push_checkpoint
+from gancore.io.zips import extract_checkpoint_zip
 from pages._lab_core import Lab, call
 
 

@@ -14,12 +14,11 @@ from PIL import Image
 
 from gancore.explore import latent
 from gancore.explore.inversion import invert, prepare_image
-from gancore.io.checkpoint import CheckpointError, LoadedGAN
-from gancore.io.hub import (
-    extract_checkpoint_zip,
-    list_shipped_checkpoints,
-    load_checkpoint,
-)
+from gancore.io.checkpoint import LoadedGAN
+from gancore.io.format import CheckpointError
+from gancore.io.hub import load_checkpoint
+from gancore.io.sources import list_shipped_checkpoints
+from gancore.io.zips import extract_checkpoint_zip
 from gancore.viz import base_layout, render
 from gancore.viz import lab as lplots
 from pages import _community as community

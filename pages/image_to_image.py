@@ -14,10 +14,11 @@ import streamlit as st
 
 from gancore.data.images import DatasetUnavailableError, UnsafeArchiveError
 from gancore.data.paired import extract_pairs_zip
-from gancore.io.checkpoint import count_parameters
-from gancore.io.hub import list_shipped_checkpoints, load_checkpoint
+from gancore.io.format import count_parameters
+from gancore.io.hub import load_checkpoint
+from gancore.io.sources import list_shipped_checkpoints
 from gancore.live import LiveError
-from gancore.models.unet import Pix2PixConfig
+from gancore.models.pix2pix import Pix2PixConfig
 from gancore.presets.pix2pix import resolve_pix2pix_preset
 from gancore.tasks import TASKS
 from gancore.train.losses import LOSSES

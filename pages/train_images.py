@@ -17,7 +17,7 @@ from gancore.data.images import (
     extract_image_zip,
     scan_folder,
 )
-from gancore.io.checkpoint import count_parameters
+from gancore.io.format import count_parameters
 from gancore.live import LiveError
 from gancore.live.runs import CLASSIFIED, QUALITY_EVERY_SECONDS, QUALITY_SAMPLES
 from gancore.models.dcgan import DCGANConfig

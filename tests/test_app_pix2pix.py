@@ -93,7 +93,8 @@ def test_a_shipped_translator_can_translate_the_drawing(mnist_root, monkeypatch,
 
     from gancore.io.checkpoint import save_checkpoint
     from gancore.models.patchgan import PatchGAN
-    from gancore.models.unet import Pix2PixConfig, UNetGenerator
+    from gancore.models.pix2pix import Pix2PixConfig
+    from gancore.models.unet import UNetGenerator
 
     cfg = Pix2PixConfig(task="edges", g_features=8, d_features=8)
     torch.manual_seed(0)

@@ -14,10 +14,11 @@ from safetensors.torch import load_file, save_file
 
 import gancore.io.atomic as atomic
 import gancore.io.checkpoint as ck
-import gancore.io.hub as hub
 import gancore.io.training_state as ts
-from gancore.io.checkpoint import CheckpointError, GANModel, save_checkpoint, validate_config
+from gancore.io.checkpoint import GANModel, save_checkpoint
+from gancore.io.format import CheckpointError, count_parameters, validate_config
 from gancore.io.hub import load_checkpoint
+from gancore.io.sources import list_shipped_checkpoints
 from gancore.io.training_state import load_training_state, save_training_state
 from gancore.models.dcgan import DCGANConfig, build_models
 from gancore.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
@@ -247,7 +248,7 @@ def test_enormous_config_is_refused_before_allocating(tmp_path, monkeypatch):
     small = {"format": "gancore/1", **toy_config()}
     with pytest.raises(CheckpointError, match="over the limit of 50"):
         validate_config(small, max_parameters=50)
-    total = ck.count_parameters("toy", MLPConfig.from_dict(small["model"]))["total"]
+    total = count_parameters("toy", MLPConfig.from_dict(small["model"]))["total"]
     g, d = toy_models(small)
     assert total == sum(p.numel() for m in (g, d) for p in m.parameters())
 
@@ -340,7 +341,7 @@ def test_source_resolution_and_shipped_names(tmp_path, monkeypatch):
     shipped = tmp_path / "shipped"
     out, g = saved_toy(shipped, name="ring-demo")
     monkeypatch.setenv("GANCORE_CHECKPOINTS", str(shipped))
-    assert hub.list_shipped_checkpoints() == ["ring-demo"]
+    assert list_shipped_checkpoints() == ["ring-demo"]
     gan = load_checkpoint("ring-demo")
     assert gan.source == "shipped checkpoint ring-demo"
     np.testing.assert_array_equal(gan.sample(4), direct_sample(g, 4, 0))

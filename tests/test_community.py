@@ -14,7 +14,7 @@ import torch
 from gancore import cli
 from gancore.community import LoadedCommunity
 from gancore.community.latents import sample_latents
-from gancore.io.checkpoint import CheckpointError
+from gancore.io.format import CheckpointError
 from gancore.io.hub import load_checkpoint
 from tests import community_reference as R
 from tests.test_checkpoint import Payload, clean

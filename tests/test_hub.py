@@ -15,7 +15,8 @@ from safetensors.torch import load_file, save_file
 
 import gancore.io.checkpoint as ck
 import gancore.io.hub as hub
-from gancore.io.checkpoint import CheckpointError, save_checkpoint
+from gancore.io.checkpoint import save_checkpoint
+from gancore.io.format import CheckpointError
 from gancore.io.hub import load_checkpoint, push_checkpoint
 from gancore.models.dcgan import DCGANConfig
 from tests.fake_hub import commit_sha

@@ -1,6 +1,6 @@
-"""The package's imports, walked from the source: no module reaches for another's private
-names (issue 18). The import graph still has cycles through lazy imports in the I/O layer
-(checkpoint, hub, model_card, training_state); they are listed in the README's known limits."""
+"""The package's imports, walked from the source (issue 18): no module reaches for another's
+private names, and the import graph has no circle, lazy imports inside functions included
+(imports under ``if TYPE_CHECKING:`` are for annotations only and never run)."""
 
 from __future__ import annotations
 
@@ -20,12 +20,28 @@ def _modules() -> dict[str, Path]:
     return out
 
 
+def _type_checking_nodes(tree: ast.AST) -> set[int]:
+    out: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            out.update(id(n) for b in node.body for n in ast.walk(b))
+    return out
+
+
 def _imports_from(name: str, path: Path) -> list[tuple[str, str]]:
     """(module imported from, name) for every ``from gancore... import name`` in a module,
-    at any depth (lazy imports in functions too)."""
+    at any depth (lazy imports in functions too), and ``(module, "")`` for ``import gancore.x``;
+    not those under ``if TYPE_CHECKING:``."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found = []
-    for node in ast.walk(ast.parse(path.read_text())):
+    tree = ast.parse(path.read_text())
+    skip = _type_checking_nodes(tree)
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            found += [(a.name, "") for a in node.names if a.name.startswith("gancore")]
+            continue
         if not isinstance(node, ast.ImportFrom):
             continue
         target = node.module or ""
@@ -55,3 +71,68 @@ def test_the_walk_sees_every_module_and_its_imports():
     assert ("gancore.live.replay", "Replay") in _imports_from(
         "gancore.live.runs", modules["gancore.live.runs"]
     )
+
+
+def _graph() -> dict[str, set[str]]:
+    """module -> the gancore modules it imports (a name that is a submodule counts as it)."""
+    modules = _modules()
+
+    def owner(target: str) -> str:
+        while target and target not in modules:
+            target = target.rpartition(".")[0]
+        return target
+
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for name, path in modules.items():
+        for target, imported in _imports_from(name, path):
+            full = f"{target}.{imported}" if imported else target
+            dep = full if full in modules else owner(target)
+            if dep and dep not in (name, "gancore"):
+                graph[name].add(dep)
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_no_import_circle_in_the_package():
+    assert _cycles(_graph()) == []
+
+
+def test_the_cycle_finder_finds_a_circle():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _cycles(graph) == [["a", "b", "c"]]
+    graph = _graph()
+    # the I/O layer's order: format is the leaf, hub the top
+    assert "gancore.io.format" in graph["gancore.io.checkpoint"]
+    assert "gancore.io.checkpoint" in graph["gancore.io.hub"]
+    assert not graph["gancore.io.format"] & {m for m in graph if m.startswith("gancore.io.")}

@@ -18,7 +18,8 @@ from gancore.data.paired import extract_pairs_zip, open_pair_source
 from gancore.io.checkpoint import save_checkpoint
 from gancore.io.hub import load_checkpoint
 from gancore.models.patchgan import PatchGAN
-from gancore.models.unet import Pix2PixConfig, UNetGenerator
+from gancore.models.pix2pix import Pix2PixConfig
+from gancore.models.unet import UNetGenerator
 from gancore.presets.pix2pix import PIX2PIX_PRESETS, resolve_pix2pix_preset
 from gancore.train.losses import LOSSES
 from gancore.train.pix2pix import Pix2PixTrainer, TaskSource, psnr, translate
@@ -341,7 +342,7 @@ SHIPPED_P2P = ["pix2pix-edges-mnist", "pix2pix-superres-mnist"]
 
 
 def test_shipped_translators_are_listed_apart():
-    from gancore.io.hub import list_shipped_checkpoints
+    from gancore.io.sources import list_shipped_checkpoints
 
     found = list_shipped_checkpoints(kinds=("pix2pix",))
     assert set(SHIPPED_P2P) <= set(found)

@@ -15,7 +15,8 @@ from gancore.data.toy import get_toy
 from gancore.eval import image as metrics_image
 from gancore.eval import toy as metrics
 from gancore.eval.classifier import load_classifier
-from gancore.io.hub import list_shipped_checkpoints, load_checkpoint, shipped_checkpoints_dir
+from gancore.io.hub import load_checkpoint
+from gancore.io.sources import list_shipped_checkpoints, shipped_checkpoints_dir
 
 SHIPPED = ["cgan-fashion-mnist", "cgan-mnist", "dcgan-mnist", "ring8", "wgan-gp-mnist"]
 N = 2000

@@ -8,7 +8,7 @@ from types import ModuleType
 import torch
 
 from gancore.community import dcgan, fastgan, lightweight
-from gancore.io.checkpoint import CheckpointError
+from gancore.io.format import CheckpointError
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ import numpy as np
 import torch
 
 from gancore.explore.probes import evaluating
-from gancore.io.checkpoint import MAX_SAMPLE_VALUES, LoadedGAN, one_line
+from gancore.io.checkpoint import LoadedGAN
+from gancore.io.format import MAX_SAMPLE_VALUES, one_line
 
 MAX_LATENTS_BYTES = 512 << 20
 

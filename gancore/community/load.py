@@ -22,7 +22,9 @@ from torch import nn
 
 from gancore.community import safe_load
 from gancore.community.families import BY_KEY, SUPPORTED, by_config, pick
-from gancore.io.checkpoint import CheckpointError, LoadedGAN, one_line
+from gancore.io.checkpoint import LoadedGAN
+from gancore.io.format import CheckpointError, one_line
+from gancore.io.sources import hub_file, remote_size
 
 PICKLES = ("pytorch_model.bin", "model.pt")
 SAFETENSORS = "model.safetensors"
@@ -90,7 +92,6 @@ def license_of(card: Path | None) -> str | None:
 
 
 def hub_weights(repo: str, revision, token, names, cap: int) -> Path:
-    from gancore.io.hub import hub_file, remote_size  # lazy: gancore.io.hub imports this lazily
 
     first = None
     for name in names:
@@ -121,8 +122,6 @@ def _no_weights(where: str, names) -> CheckpointError:
 def _card(repo: str | None, folder: Path | None, revision, token) -> Path | None:
     if folder is not None:
         return folder / CARD
-    from gancore.io.hub import hub_file
-
     try:
         return hub_file(repo, CARD, revision, token)
     except CheckpointError:

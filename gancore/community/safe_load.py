@@ -26,7 +26,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
-from gancore.io.checkpoint import CheckpointError, one_line
+from gancore.io.format import CheckpointError, one_line
 
 CACHE_FORMAT = "gancore-community-cache/1"
 _SCALARS = (str, int, float, bool, type(None), torch.dtype, torch.Size)

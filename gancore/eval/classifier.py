@@ -423,7 +423,7 @@ def _check_replaceable(target: Path) -> None:
 
 def read_classifier(folder: str | os.PathLike) -> Classifier:
     """Load a classifier folder: config validated first, then safetensors with strict keys/shapes."""
-    from gancore.io.checkpoint import CheckpointError, read_checkpoint_tensors, read_config
+    from gancore.io.format import CheckpointError, read_checkpoint_tensors, read_config
 
     folder = Path(folder)
     path = folder / CONFIG_NAME
@@ -474,7 +474,7 @@ def read_classifier(folder: str | os.PathLike) -> Classifier:
 
 def classifier_dir(dataset: str) -> Path:
     """The shipped classifier folder: ``<shipped checkpoints>/classifier-<dataset>``."""
-    from gancore.io.hub import shipped_checkpoints_dir
+    from gancore.io.sources import shipped_checkpoints_dir
 
     return shipped_checkpoints_dir() / f"classifier-{canonical_dataset(dataset)}"
 
@@ -500,7 +500,7 @@ def load_classifier(dataset: str) -> Classifier:
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m gancore.eval.classifier train --dataset D --out DIR [--data-root DIR] [--epochs N]``."""
     from gancore.data.images import DatasetUnavailableError
-    from gancore.io.checkpoint import CheckpointError
+    from gancore.io.format import CheckpointError
 
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(

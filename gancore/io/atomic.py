@@ -7,12 +7,15 @@ An interrupted write leaves the previous folder as it was. Nothing here knows ab
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import shutil
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+
+from gancore.io.format import CONFIG_NAME, TS_JSON, CheckpointError
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -86,3 +89,37 @@ def atomic_folder_write(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # leftovers, or the old folder after an exchange
     return target
+
+
+# ----- replacing a checkpoint folder ----------------------------------------------------------
+
+
+def _check_replaceable(target: Path) -> None:
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise CheckpointError(f"{target} exists and is not a folder", reason="unsafe_overwrite")
+    if not any(target.iterdir()) or (target / TS_JSON).is_file():
+        return
+    try:
+        ours = json.loads((target / CONFIG_NAME).read_text())["format"].startswith("gancore/")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        ours = False
+    if not ours:
+        raise CheckpointError(
+            f"refusing to replace {target}: it is not empty and holds no gancore checkpoint; "
+            "choose another folder or empty it first.",
+            reason="unsafe_overwrite",
+        )
+
+
+def write_checkpoint_folder(
+    directory: str | Path,
+    write: Callable[[Path], None],
+    *,
+    keep: Callable[[str], bool] = lambda name: False,
+) -> Path:
+    """atomic_folder_write, after refusing to replace a folder that is not a gancore checkpoint."""
+    target = Path(directory).expanduser().absolute()
+    _check_replaceable(target)
+    return atomic_folder_write(target, write, keep=keep)

@@ -11,7 +11,8 @@ from typing import Any
 
 from huggingface_hub import ModelCardData
 
-from gancore.io.checkpoint import SAMPLE_NAME, GANModel, count_parameters
+from gancore.io.format import HUB_LIBRARY, HUB_LICENSE, HUB_TAGS, SAMPLE_NAME, count_parameters
+from gancore.io.pix2pix_card import pix2pix_card_text
 from gancore.models.dcgan import DCGANConfig
 from gancore.models.mlp import MLPConfig
 
@@ -24,19 +25,17 @@ def card_text(cfg: dict, *, has_sample: bool = False, card_extra: str = "") -> s
     """The README.md text (YAML metadata + markdown) for a validated checkpoint config."""
     model, data, kind = cfg["model"], cfg["data"], cfg["kind"]
     if kind == "pix2pix":
-        from gancore.io.pix2pix_card import pix2pix_card_text
-
         return pix2pix_card_text(cfg, has_sample=has_sample, card_extra=card_extra)
     classes = model.get("num_classes", 0)
     arch = "DCGAN" if kind == "image" else "MLP GAN"
     tags = {
-        *GANModel._hub_mixin_info.model_card_data.tags,
+        *HUB_TAGS,
         "dcgan" if kind == "image" else "toy-data",
     }
     tags |= {"conditional-gan"} if classes else set()
     pipeline = "unconditional-image-generation" if kind == "image" else None
     meta = ModelCardData(
-        library_name="gancore", license="mit", tags=sorted(tags), pipeline_tag=pipeline
+        library_name=HUB_LIBRARY, license=HUB_LICENSE, tags=sorted(tags), pipeline_tag=pipeline
     )
     counts = count_parameters(kind, (MLPConfig if kind == "toy" else DCGANConfig).from_dict(model))
     size = model.get("image_size")

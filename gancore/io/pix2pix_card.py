@@ -7,8 +7,8 @@ from typing import Any
 
 from huggingface_hub import ModelCardData
 
-from gancore.io.checkpoint import SAMPLE_NAME, count_parameters
-from gancore.models.unet import Pix2PixConfig
+from gancore.io.format import HUB_LIBRARY, HUB_LICENSE, SAMPLE_NAME, count_parameters
+from gancore.models.pix2pix import Pix2PixConfig
 from gancore.tasks import TASKS
 
 
@@ -20,8 +20,8 @@ def pix2pix_card_text(cfg: dict, *, has_sample: bool = False, card_extra: str = 
     model = Pix2PixConfig.from_dict(cfg["model"])
     counts = count_parameters("pix2pix", model)
     meta = ModelCardData(
-        library_name="gancore",
-        license="mit",
+        library_name=HUB_LIBRARY,
+        license=HUB_LICENSE,
         tags=["gan", "gancore", "pix2pix", "pytorch", "image-to-image"],
         pipeline_tag="image-to-image",
     )

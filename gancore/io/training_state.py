@@ -17,14 +17,8 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from gancore import __version__
-from gancore.io.checkpoint import (
-    TS_FORMAT,
-    TS_JSON,
-    TS_TENSORS,
-    CheckpointError,
-    one_line,
-    write_checkpoint_folder,
-)
+from gancore.io.atomic import write_checkpoint_folder
+from gancore.io.format import TS_FORMAT, TS_JSON, TS_TENSORS, CheckpointError, one_line
 
 _T, _A, _TUP, _D, _F = "__tensor__", "__ndarray__", "__tuple__", "__dict__", "__float__"
 

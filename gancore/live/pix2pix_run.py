@@ -156,7 +156,7 @@ class Pix2PixRun(LiveRun):
 
     def export_zip(self) -> bytes:
         """The pix2pix model as a checkpoint zip (config, weights, card, examples picture)."""
-        from gancore.io.hub import checkpoint_zip_bytes
+        from gancore.io.zips import checkpoint_zip_bytes
 
         t = self.trainer
         gan, l1 = self.outputs()

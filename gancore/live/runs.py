@@ -320,7 +320,7 @@ class ToyRun(LiveRun):
 
     def export_zip(self) -> bytes:
         """The run saved with gancore.io.checkpoint (config.json, weights, card, sample) as a zip."""
-        from gancore.io.hub import checkpoint_zip_bytes
+        from gancore.io.zips import checkpoint_zip_bytes
         from gancore.train.runs import toy_quality
 
         trainer = self.trainer
@@ -474,7 +474,7 @@ class ImageRun(LiveRun):
         return Image.open(io.BytesIO(snap))
 
     def export_zip(self) -> bytes:
-        from gancore.io.hub import checkpoint_zip_bytes
+        from gancore.io.zips import checkpoint_zip_bytes
 
         trainer = self.trainer
         config = {
@@ -509,16 +509,3 @@ class ImageRun(LiveRun):
         super().load_state(state)
         frames = [(int(s), bytes(t.numpy().tobytes())) for s, t in state.get("frames", [])]
         self.replay.load_state({"every": state.get("replay_every", 1), "items": frames})
-
-
-def run_class(kind: str) -> type[LiveRun]:
-    """The run class of a kind ('toy', 'image', 'pix2pix': gancore.live.pix2pix_run, which
-    builds on LiveRun and so is imported here, not at the top)."""
-    if kind == "pix2pix":
-        from gancore.live.pix2pix_run import Pix2PixRun
-
-        return Pix2PixRun
-    kinds = {"toy": ToyRun, "image": ImageRun}
-    if kind not in kinds:
-        raise ValueError(f"unknown run kind {kind!r}; choose one of toy, image, pix2pix")
-    return kinds[kind]

@@ -167,7 +167,7 @@ class Worker:
     ) -> dict[str, Any]:
         import torch
 
-        from gancore.live.runs import run_class
+        from gancore.live.kinds import run_class
 
         if env is not None:  # the server's GANCORE_* settings now (its data root, ...)
             for k in [k for k in os.environ if k.startswith("GANCORE_") and k not in env]:

@@ -12,11 +12,16 @@ keeps its meaning.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import nn
 
 from gancore.models.dcgan import weights_init
-from gancore.models.unet import Pix2PixConfig, group_norm
+from gancore.models.unet import group_norm
+
+if TYPE_CHECKING:  # the config module builds the models from here
+    from gancore.models.pix2pix import Pix2PixConfig
 
 
 def patch_levels(cfg: Pix2PixConfig) -> int:

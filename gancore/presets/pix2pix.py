@@ -21,8 +21,9 @@ import torch
 
 from gancore import tasks
 from gancore.data.images import dataset_name, open_image_source
-from gancore.models.patchgan import PatchGAN
-from gancore.models.unet import Pix2PixConfig, UNetGenerator
+from gancore.eval import image as metrics_image
+from gancore.eval.classifier import DATASETS as CLASSIFIED
+from gancore.models.pix2pix import Pix2PixConfig, build_models
 from gancore.presets.toy import apply_overrides
 from gancore.seeding import set_seed
 from gancore.train.pix2pix import Pix2PixTrainer, TaskSource, psnr, translate
@@ -165,10 +166,6 @@ def open_pix2pix_data(
     return TaskSource(source, model.task)
 
 
-def build_models(model: Pix2PixConfig) -> tuple[UNetGenerator, PatchGAN]:
-    return UNetGenerator(model), PatchGAN(model)
-
-
 def build_pix2pix_run(
     preset: dict[str, Any], *, device: str = "cpu", root: str | None = None, download: bool = True
 ) -> tuple[Pix2PixTrainer, Any]:
@@ -206,11 +203,7 @@ def translation_quality(
     """L1 and PSNR to the targets; on MNIST-like sets also the shipped classifier's Frechet
     distance to real test images and the share it reads as the target's label."""
     out = {"l1": float(np.abs(outputs - targets).mean()), "psnr": psnr(outputs, targets)}
-    from gancore.train.runs import CLASSIFIED_DATASETS
-
-    if dataset in CLASSIFIED_DATASETS and outputs.shape[1] == 1 and outputs.shape[-1] == 28:
-        from gancore.eval import image as metrics_image
-
+    if dataset in CLASSIFIED and outputs.shape[1] == 1 and outputs.shape[-1] == 28:
         m = metrics_image.evaluate_images(outputs, dataset=dataset, labels=labels, data_root=root)
         out["frechet_distance"] = m["frechet_distance"]
         if m.get("label_accuracy") is not None:

@@ -28,7 +28,7 @@ from torch import Tensor, nn
 
 from gancore import tasks
 from gancore.data.images import ImageSource
-from gancore.models.unet import Pix2PixConfig
+from gancore.models.pix2pix import Pix2PixConfig
 from gancore.train.losses import clip_weights, gradient_penalty
 from gancore.train.optim import grad_norm_parts
 from gancore.train.trainer import TrainConfig, Trainer

@@ -21,6 +21,7 @@ import torch
 from gancore.data.images import ImageSource
 from gancore.data.toy import ToyDistribution
 from gancore.eval import toy as metrics
+from gancore.eval.classifier import DATASETS as CLASSIFIED_DATASETS  # a classifier is shipped
 from gancore.io.checkpoint import save_checkpoint
 from gancore.io.hub import load_checkpoint
 from gancore.io.training_state import load_training_state
@@ -32,7 +33,6 @@ from gancore.train.trainer import Trainer
 from gancore.viz import render
 
 EVAL_SAMPLES = 2500
-CLASSIFIED_DATASETS = ("mnist", "fashion-mnist")  # a classifier for these is shipped
 EVAL_SEED = 1234
 GRID_COLUMNS = 8  # sample picture: 8 x 8, or one row of 8 per class (at most MAX_GRID_ROWS)
 MAX_GRID_ROWS = 20
