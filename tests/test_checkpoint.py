@@ -558,3 +558,17 @@ def test_orphaned_temporary_folders_of_dead_writers_are_cleaned(tmp_path):
     atomic_folder_write(tmp_path / "run", lambda d: (d / "a.txt").write_text("x"))
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([mine.name, other.name, "run"])
     assert (tmp_path / "run" / "a.txt").read_text() == "x"
+
+
+def test_the_mixins_own_save_pretrained_writes_the_validated_config(tmp_path):
+    # a user calling the Hub mixin directly gets the same config.json as save_checkpoint
+    model = GANModel({"format": "gancore/1", "kind": "toy", "model": {"data_dim": 2}})
+    model.save_pretrained(tmp_path / "m")
+    written = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert written == model.config and written["model"] == MLPConfig(data_dim=2).to_dict()
+    again = GANModel.from_pretrained(str(tmp_path / "m"))
+    assert again.config == model.config
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(model.state_dict().values(), again.state_dict().values(), strict=True)
+    )

@@ -59,7 +59,6 @@ class GANModel(
         super().__init__()
         limit = DEFAULT_MAX_PARAMETERS if max_parameters is None else max_parameters
         cfg = validate_config(config, max_parameters=limit)
-        self._hub_mixin_config = cfg  # what save_pretrained writes (the mixin kept the raw dict)
         self.config, self.kind = cfg, cfg["kind"]
         # D as the Trainer shaped it: packing, minibatch std, spectral norm (train section)
         train = TrainConfig.from_dict(cfg["train"])
@@ -79,6 +78,11 @@ class GANModel(
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.generator(z, y)
+
+    def save_pretrained(self, save_directory, *, config: dict | None = None, **kwargs):
+        """The mixin's save_pretrained, writing the validated config (not the raw one given to
+        __init__) unless another is passed."""
+        return super().save_pretrained(save_directory, config=config or self.config, **kwargs)
 
     def generate_model_card(self, *args, **kwargs) -> ModelCard:
         return ModelCard(card_text(self.config, **kwargs))
