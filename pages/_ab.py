@@ -158,7 +158,7 @@ def toy_rows(view: dict[str, Any]) -> list[Row]:
         ("modes captured", *both(lambda m, _: m.get("modes_captured")), ".0f"),
         ("high-quality share (%)", *both(lambda m, _: _pct(m.get("high_quality_share"))), ".1f"),
         ("grid JS(p_data ‖ p_g)", *both(lambda m, _: m.get("grid_js")), ".4f"),
-        ("grid KL(p_data ‖ p_g)", *both(lambda m, _: m.get("grid_kl")), ".3f"),
+        ("grid KL(p_data ‖ p_g)", *both(lambda m, _: m.get("grid_kl_data_g")), ".3f"),
         ("mean D(real)", *both(lambda _, last: last.get("d_real")), ".3f"),
         ("mean D(fake)", *both(lambda _, last: last.get("d_fake")), ".3f"),
         ("Wasserstein estimate", *both(lambda _, last: last.get("wasserstein")), ".4f"),

@@ -95,7 +95,7 @@ def _numbers(lab: Lab, m: dict, last: dict) -> None:
         f"{m['grid_js']:.4f}",
         help="on a 40×40 histogram counting every sample",
     )
-    st.metric("grid KL(p_data ‖ p_g)", f"{m['grid_kl']:.3f}")
+    st.metric("grid KL(p_data ‖ p_g)", f"{m['grid_kl_data_g']:.3f}")
     if spec.wasserstein and "wasserstein" in last:
         st.metric(
             "Wasserstein estimate",

@@ -148,3 +148,28 @@ def kde(samples: Any, x: Any, bandwidth: float | None = None) -> np.ndarray:
         u = (xs[start : start + cols, None] - s[None, :]) / bandwidth
         out[start : start + cols] = np.exp(-0.5 * u**2).mean(1)
     return out / (bandwidth * math.sqrt(2 * math.pi))
+
+
+TOY_METRICS = (
+    "modes_captured",
+    "num_modes",
+    "high_quality_share",
+    "reverse_kl",
+    "grid_kl_data_g",
+    "grid_kl_g_data",
+    "grid_js",
+)
+
+
+def toy_quality(fakes: Any, real: Any, dist: Any) -> dict[str, float]:
+    """The toy metrics every part of gancore reports, under one set of names (TOY_METRICS):
+    mode coverage and high-quality share where ``dist`` (a gancore.data.toy distribution) has
+    modes, and the grid divergences KL(p_data || p_g), KL(p_g || p_data) and JS between the
+    ``real`` and the ``fakes`` on the distribution's bounds (40 bins a side in 2D, 100 in 1D)."""
+    out: dict[str, float] = {}
+    if dist.modes is not None and dist.mode_std is not None:
+        m = mode_metrics(fakes, dist.modes, dist.mode_std)
+        out.update({k: m[k] for k in TOY_METRICS[:4]})
+    g = grid_divergences(real, fakes, dist.bounds, bins=40 if dist.dim == 2 else 100)
+    out.update(grid_kl_data_g=g["kl_data_g"], grid_kl_g_data=g["kl_g_data"], grid_js=g["js"])
+    return out

@@ -165,13 +165,23 @@ def validate_config(config: dict, *, max_parameters: int = DEFAULT_MAX_PARAMETER
     if names is not None and classes and len(names) != classes:
         raise bad(f"data.class_names has {len(names)} names but model.num_classes is {classes}")
     out = {"format": FORMAT, "kind": kind, "model": model.to_dict(), "train": train, "data": data}
-    out.update(metrics=_finite(config.get("metrics", {})), command=config.get("command", ""))
+    out.update(metrics=canonical_metrics(_finite(config.get("metrics", {}))))
+    out.update(command=config.get("command", ""))
     out.update({k: config[k] for k in ("description", "gancore_version") if k in config})
     try:
         json.dumps(out, allow_nan=False)
     except (TypeError, ValueError) as err:
         raise bad(f"not JSON-serialisable: {err}") from None
     return out
+
+
+# metric names saved by the labs' exports before issue 18 -> the names every writer uses now
+LEGACY_METRICS = {"grid_kl": "grid_kl_data_g", "grid_kl_rev": "grid_kl_g_data"}
+
+
+def canonical_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
+    """Metrics under today's names (a checkpoint saved with the old ones reads the same)."""
+    return {LEGACY_METRICS.get(k, k): v for k, v in metrics.items()}
 
 
 # what the Hub shows of every gancore checkpoint (GANModel's mixin metadata and the card)

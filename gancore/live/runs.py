@@ -18,6 +18,7 @@ import torch
 from gancore.eval import toy as metrics
 from gancore.explore import probes
 from gancore.live.replay import Replay, compact
+from gancore.presets.run_config import RunConfig
 from gancore.train.stabilizers import per_sample
 from gancore.train.trainer import DivergedError, Trainer
 from gancore.viz import render
@@ -44,6 +45,7 @@ class LiveRun:
     kind = "?"
 
     def __init__(self, preset: dict[str, Any], name: str) -> None:
+        self.config = RunConfig.from_dict(preset, name=name)  # validated here, once
         self.preset = preset
         self.name = name
         self.running = False
@@ -220,22 +222,8 @@ class ToyRun(LiveRun):
             return G(G.sample_latent(n, generator=g)).numpy().astype(np.float64)
 
     def metrics_of(self, fakes: np.ndarray) -> dict[str, float]:
-        """Mode coverage (where the data has modes) and grid KL/JS against the fixed real set."""
-        out: dict[str, float] = {}
-        dist = self.dist
-        if dist.modes is not None and dist.mode_std is not None:
-            m = metrics.mode_metrics(fakes, dist.modes, dist.mode_std)
-            out.update(
-                modes_captured=m["modes_captured"],
-                num_modes=m["num_modes"],
-                high_quality_share=m["high_quality_share"],
-                reverse_kl=m["reverse_kl"],
-            )
-        g = metrics.grid_divergences(
-            self.real_metric, fakes, dist.bounds, bins=40 if dist.dim == 2 else 100
-        )
-        out.update(grid_kl=g["kl_data_g"], grid_kl_rev=g["kl_g_data"], grid_js=g["js"])
-        return out
+        """The toy metrics (gancore.eval.toy.toy_quality) against the fixed real set."""
+        return metrics.toy_quality(fakes, self.real_metric, self.dist)
 
     def extra_metrics(self) -> dict[str, float]:
         return self._scores(self.fixed_fakes(N_METRIC))[0]
@@ -326,15 +314,11 @@ class ToyRun(LiveRun):
         trainer = self.trainer
         g = torch.Generator().manual_seed(1234)
         fakes = trainer.sample(2500, generator=g).numpy().astype(np.float64)
-        config = {
-            "kind": "toy",
-            "description": self.preset.get("description", ""),
-            "model": self.preset["model"],
-            "train": trainer.config.to_dict(),
-            "data": self.preset["data"],
-            "metrics": {"step": trainer.step_count, **toy_quality(fakes, self.dist)},
-            "command": f"trained in the gancore app's lab from preset {self.name!r}",
-        }
+        config = self.config.checkpoint_config(
+            metrics={"step": trainer.step_count, **toy_quality(fakes, self.dist)},
+            command=f"trained in the gancore app's lab from preset {self.name!r}",
+            train=trainer.config,
+        )
         png = render.to_png(
             render.scatter(fakes[:1000], real=self.real_metric[:N_SHOWN], bounds=self.dist.bounds)
         )
@@ -477,18 +461,12 @@ class ImageRun(LiveRun):
         from gancore.io.zips import checkpoint_zip_bytes
 
         trainer = self.trainer
-        config = {
-            "kind": "image",
-            "description": self.preset.get("description", ""),
-            "model": self.preset["model"],
-            "train": trainer.config.to_dict(),
-            "data": {
-                **self.preset["data"],
-                **({"class_names": list(self.source.class_names)} if trainer.num_classes else {}),
-            },
-            "metrics": {"step": trainer.step_count},
-            "command": f"trained in the gancore app from preset {self.name!r}",
-        }
+        config = self.config.checkpoint_config(
+            metrics={"step": trainer.step_count},
+            command=f"trained in the gancore app from preset {self.name!r}",
+            train=trainer.config,
+            class_names=list(self.source.class_names) if trainer.num_classes else None,
+        )
         return checkpoint_zip_bytes(
             f"gancore-{self.name}",
             generator=trainer.ema_generator or trainer.generator,

@@ -244,15 +244,7 @@ def save_pix2pix(run: Any, *, quality: bool = True):
     x, y, _ = test_pairs(run.preset, EXAMPLES)
     png = render.to_png(example_picture(t.translator, x, y))
     run.report = {"step": t.step_count, **report}
-    config = {
-        "kind": "pix2pix",
-        "description": run.preset.get("description", ""),
-        "model": run.preset["model"],
-        "train": t.config.to_dict(),
-        "data": dict(run.preset["data"]),
-        "metrics": run.report,
-        "command": run.command,
-    }
+    config = run.config.checkpoint_config(metrics=run.report, command=run.command, train=t.config)
     return save_checkpoint(
         run.out,
         generator=t.translator,

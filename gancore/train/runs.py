@@ -25,8 +25,7 @@ from gancore.eval.classifier import DATASETS as CLASSIFIED_DATASETS  # a classif
 from gancore.io.checkpoint import save_checkpoint
 from gancore.io.hub import load_checkpoint
 from gancore.io.training_state import load_training_state
-from gancore.presets.image import IMAGE_PRESETS, build_image_run, resolve_image_preset
-from gancore.presets.toy import PRESETS, build_from_preset, resolve_preset
+from gancore.presets.run_config import KINDS, RunConfig, from_checkpoint, resolve_run
 from gancore.train import distributed
 from gancore.train.distributed import DistContext
 from gancore.train.trainer import Trainer
@@ -46,9 +45,9 @@ ImageMetrics = Callable[[np.ndarray, np.ndarray | None, ImageSource], dict[str, 
 
 @dataclass
 class Run:
-    """A trainer with the preset it was built from and where it saves."""
+    """A trainer with the run configuration it was built from and where it saves."""
 
-    preset: dict[str, Any]
+    config: RunConfig
     trainer: Trainer
     data: Any  # ToyDistribution (toy runs) or ImageSource (image runs)
     out: Path
@@ -61,7 +60,12 @@ class Run:
 
     @property
     def kind(self) -> str:
-        return self.preset["kind"]
+        return self.config.kind
+
+    @property
+    def preset(self) -> dict[str, Any]:
+        """The run configuration as a JSON preset."""
+        return self.config.to_dict()
 
     @property
     def is_main(self) -> bool:
@@ -81,34 +85,19 @@ class Run:
             self.trainer.request_stop()
 
 
-def preset_kind(preset: str | dict[str, Any]) -> str:
-    """'toy', 'image' or 'pix2pix' for a preset name or dict; ValueError naming the choices otherwise."""
-    from gancore.presets.pix2pix import PIX2PIX_PRESETS
-
-    if isinstance(preset, dict):
-        kind = preset.get("kind")
-        if kind not in ("toy", "image", "pix2pix"):
-            raise ValueError(f"a preset's kind must be 'toy', 'image' or 'pix2pix', got {kind!r}")
-        return kind
-    if preset in IMAGE_PRESETS:
-        return "image"
-    if preset in PIX2PIX_PRESETS:
-        return "pix2pix"
-    if preset in PRESETS:
-        return "toy"
-    raise ValueError(
-        f"unknown preset {preset!r}; choose one of "
-        f"{sorted(PRESETS) + sorted(IMAGE_PRESETS) + sorted(PIX2PIX_PRESETS)}"
-    )
-
-
-def _build_image(
-    preset: dict[str, Any], device: str, data_root: str | Path | None, dist: DistContext | None
-) -> tuple[Trainer, ImageSource]:
+def _build(
+    cfg: RunConfig, device: str, data_root: str | Path | None, dist: DistContext | None
+) -> tuple[Any, Any]:
+    kind = KINDS[cfg.kind]
+    if dist is not None and not kind.distributed:
+        raise ValueError(
+            f"several processes (torchrun) train image runs only; run {kind.what} runs in one "
+            "process, without torchrun"
+        )
     # each node's local rank 0 loads (and if need be downloads) the dataset before the others
     with distributed.local_rank_zero_first(dist):
-        return build_image_run(
-            preset,
+        return kind.build(
+            cfg.to_dict(),
             device=str(dist.device) if dist else device,
             root=None if data_root is None else str(data_root),
             rank=dist.rank if dist else 0,
@@ -127,25 +116,15 @@ def start(
     data_root: str | Path | None = None,
     dist: DistContext | None = None,
 ) -> Run:
-    """A fresh run from a preset name or dict, with overrides and seed applied.
+    """A fresh run from a preset name or dict (any kind), with overrides and seed applied.
 
     ``data_root``: where image datasets live (default: $GANCORE_DATA, else ~/.cache/gancore/data).
     ``dist``: this process's place in a torchrun job (image runs only)."""
-    if preset_kind(preset) == "pix2pix":
-        resolved, trainer, data = _start_pix2pix(preset, seed, overrides, device, data_root, dist)
-    elif preset_kind(preset) == "image":
-        resolved = resolve_image_preset(preset, seed=seed, overrides=overrides)
-        trainer, data = _build_image(resolved, device, data_root, dist)
-        if dist is not None:
-            distributed.prepare(trainer, dist)
-    else:
-        if dist is not None:
-            raise ValueError(
-                "several processes (torchrun) train image presets only; run toy presets in one process"
-            )
-        resolved = resolve_preset(preset, seed=seed, overrides=overrides)
-        trainer, data = build_from_preset(resolved, device=device)
-    return _with_metrics(Run(resolved, trainer, data, Path(out), command, dist), data_root)
+    cfg = resolve_run(preset, seed=seed, overrides=overrides)
+    trainer, data = _build(cfg, device, data_root, dist)
+    if dist is not None:
+        distributed.prepare(trainer, dist)
+    return _with_metrics(Run(cfg, trainer, data, Path(out), command, dist), data_root)
 
 
 def resume(
@@ -162,46 +141,20 @@ def resume(
     exactly and the others draw fresh noise derived from (seed, rank, step)."""
     folder = Path(folder)
     loaded = load_checkpoint(folder)
-    preset = {
-        "kind": loaded.config["kind"],
-        "description": loaded.config.get("description", ""),
-        "data": {k: v for k, v in loaded.config["data"].items() if k != "class_names"},
-        "model": loaded.config["model"],
-        "train": loaded.config["train"],
-    }
+    cfg = from_checkpoint(loaded.config)
     state = load_training_state(folder)
-    if preset["kind"] == "pix2pix":
-        _, trainer, data = _start_pix2pix(preset, None, None, device, data_root, dist)
-        trainer.load_state_dict(state)
-    elif preset["kind"] == "image":
-        trainer, data = _build_image(preset, device, data_root, dist)
-        if dist is not None and not dist.is_main:
-            noise = distributed.rank_noise_state(
-                dist, int(state["config"]["seed"]), int(state["step"]), trainer.device
-            )
-            state = {**state, "noise": noise}
-        trainer.load_state_dict(state)
-        if dist is not None:
-            distributed.prepare(trainer, dist)
-    else:
-        if dist is not None:
-            raise ValueError("several processes (torchrun) train image runs only")
-        trainer, data = build_from_preset(preset, device=device)
-        trainer.load_state_dict(state)
-    run = Run(
-        preset, trainer, data, Path(out) if out else folder, loaded.config.get("command", ""), dist
-    )
-    return _with_metrics(run, data_root)
-
-
-def _start_pix2pix(preset, seed, overrides, device, data_root, dist):
-    from gancore.presets.pix2pix import build_pix2pix_run, resolve_pix2pix_preset
-
+    trainer, data = _build(cfg, device, data_root, dist)
+    if dist is not None and not dist.is_main:
+        noise = distributed.rank_noise_state(
+            dist, int(state["config"]["seed"]), int(state["step"]), trainer.device
+        )
+        state = {**state, "noise": noise}
+    trainer.load_state_dict(state)
     if dist is not None:
-        raise ValueError("pix2pix runs train in one process; run them without torchrun")
-    resolved = resolve_pix2pix_preset(preset, seed=seed, overrides=overrides)
-    root = None if data_root is None else str(data_root)
-    return (resolved, *build_pix2pix_run(resolved, device=device, root=root))
+        distributed.prepare(trainer, dist)
+    command = loaded.config.get("command", "")
+    run = Run(cfg, trainer, data, Path(out) if out else folder, command, dist)
+    return _with_metrics(run, data_root)
 
 
 def _with_metrics(run: Run, data_root: str | Path | None) -> Run:
@@ -317,17 +270,9 @@ def evaluate(run: Run, *, quality: bool = True) -> dict[str, float]:
 
 
 def toy_quality(fakes: np.ndarray, dist: ToyDistribution) -> dict[str, float]:
-    """Mode coverage (where the data has modes) and grid KL/JS against fresh real samples."""
-    out: dict[str, float] = {"samples": float(len(fakes))}
-    if dist.modes is not None and dist.mode_std is not None:
-        m = metrics.mode_metrics(fakes, dist.modes, dist.mode_std)
-        out.update(
-            {k: m[k] for k in ("modes_captured", "num_modes", "high_quality_share", "reverse_kl")}
-        )
+    """gancore.eval.toy.toy_quality against fresh real samples (seeded), with their count."""
     real = dist.sample(len(fakes), torch.Generator().manual_seed(EVAL_SEED + 1)).numpy()
-    g = metrics.grid_divergences(real, fakes, dist.bounds, bins=40 if dist.dim == 2 else 100)
-    out.update(grid_kl_data_g=g["kl_data_g"], grid_kl_g_data=g["kl_g_data"], grid_js=g["js"])
-    return out
+    return {"samples": float(len(fakes)), **metrics.toy_quality(fakes, real, dist)}
 
 
 def image_report(run: Run, *, quality: bool = True) -> dict[str, float]:
@@ -400,7 +345,7 @@ def save(run: Run, *, quality: bool = True) -> Path | None:
 
         return save_pix2pix(run, quality=quality)
     trainer = run.trainer
-    data = dict(run.preset["data"])
+    class_names = None
     if run.kind == "toy":
         dist_: ToyDistribution = run.data
         report = evaluate(run)
@@ -412,17 +357,11 @@ def save(run: Run, *, quality: bool = True) -> Path | None:
         report = image_report(run, quality=quality)
         png = render.to_png(sample_grid(trainer))
         if trainer.num_classes:
-            data["class_names"] = list(run.data.class_names)
+            class_names = list(run.data.class_names)
     run.report = {"step": trainer.step_count, **report}
-    config = {
-        "kind": run.kind,
-        "description": run.preset.get("description", ""),
-        "model": run.preset["model"],
-        "train": trainer.config.to_dict(),
-        "data": data,
-        "metrics": run.report,
-        "command": run.command,
-    }
+    config = run.config.checkpoint_config(
+        metrics=run.report, command=run.command, train=trainer.config, class_names=class_names
+    )
     return save_checkpoint(
         run.out,
         generator=trainer.ema_generator or trainer.generator,
