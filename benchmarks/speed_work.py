@@ -28,7 +28,7 @@ from benchmarks.common import write_section
 from gancore.io.hub import load_checkpoint
 from gancore.models.mlp import SigmoidTanh
 from gancore.presets.toy import build_from_preset
-from gancore.train.trainer import combine_grad_norms, grad_norm_parts
+from gancore.train.optim import combine_grad_norms, grad_norm_parts
 
 BLOCKS = 5
 
@@ -65,7 +65,7 @@ def _ring8(tanh: str = "sigmoid", adam: str = "fused"):
         cfg, how = trainer.config, {"foreach": adam == "foreach"}
         trainer.opt_g = torch.optim.Adam(trainer._g_params, lr=cfg.lr_g, betas=cfg.betas_g, **how)
         trainer.opt_d = torch.optim.Adam(trainer._d_params, lr=cfg.lr_d, betas=cfg.betas_d, **how)
-        trainer._snapshot(force=True)  # the divergence snapshot follows the new optimizers
+        trainer._last_good.take(force=True)  # the divergence snapshot follows the new optimizers
     return lambda: trainer.run(steps=10)
 
 

@@ -7,8 +7,8 @@ from typing import Any
 import streamlit as st
 
 from gancore.live import LiveError
+from gancore.train.config import OPTIMIZERS
 from gancore.train.losses import LOSSES
-from gancore.train.trainer import OPTIMIZERS
 from pages._lab_core import Lab
 from pages._stabilizers import STRUCTURAL, split, stabilizers_ui
 

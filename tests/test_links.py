@@ -22,8 +22,8 @@ from gancore.models.dcgan import COND_MODES, D_NORMS, DCGANConfig
 from gancore.models.mlp import ACTIVATIONS, NOISES, MLPConfig
 from gancore.presets.image import DATA_KEYS, list_image_presets
 from gancore.presets.toy import list_presets
+from gancore.train.config import OPTIMIZERS, TrainConfig
 from gancore.train.losses import LOSSES
-from gancore.train.trainer import OPTIMIZERS, TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = {p: str(ROOT / f"pages/{f}.py") for p, f in [("lab-1d", "lab_1d"), ("lab-2d", "lab_2d")]}

@@ -4,32 +4,31 @@ One `step()` is one round: `d_steps` discriminator updates, then `g_steps` gener
 The trainer works for any models that follow the shared interface (see gancore/models/mlp.py)
 and any data source with `next_batch(batch_size) -> (x, y_or_None)`, `state_dict()` and
 `load_state_dict()`. Conditional models (num_classes > 0) get uniformly drawn fake labels.
+Its hyperparameters are a :class:`~gancore.train.config.TrainConfig`; a step that diverges is
+undone from a :class:`~gancore.train.divergence.RestorePoint`; the generator's moving average
+is a :class:`~gancore.train.ema.GeneratorEMA`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
-import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import fields, replace
 from typing import Any, Protocol
 
 import torch
 from torch import Tensor, nn
 
 from gancore.train import stabilizers
+from gancore.train.config import TrainConfig, check_int, check_number
+from gancore.train.divergence import DivergedError, RestorePoint, diverged
+from gancore.train.ema import GeneratorEMA
 from gancore.train.losses import LOSSES, LossSpec, clip_weights, gradient_penalty
 from gancore.train.optim import combine_grad_norms, grad_norm_parts, make_optimizer, set_hparams
 from gancore.train.stabilizers import gradient_sq_norm
 
-OPTIMIZERS = ("sgd", "adam", "rmsprop")
 EVENTS = ("on_step_end", "on_run_end")
-
-# A network whose parameter norm passes this has blown up even if every value is still finite
-# (e.g. one Adam step at lr=1e9); healthy GANs sit orders of magnitude below it.
-MAX_PARAM_NORM = 1e6
 
 
 class DataSource(Protocol):
@@ -39,128 +38,6 @@ class DataSource(Protocol):
 
 
 MAX_HISTORY = 20_000  # rounds of metrics kept (and saved with the training state)
-
-
-class DivergedError(RuntimeError):
-    """A step produced non-finite values; the trainer is back at the last good state."""
-
-    def __init__(self, step: int, bad: list[str]) -> None:
-        self.step = step
-        self.bad = bad
-        super().__init__(
-            f"training diverged at step {step}: {', '.join(bad)} went non-finite or exploded. "
-            f"Models and optimizers are restored to step {step - 1}; lower the learning rates "
-            "or pick a more stable loss before continuing."
-        )
-
-
-def _check_number(name: str, value: Any, lo: float, hi: float, *, lo_open: bool = False) -> None:
-    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
-    if ok:
-        ok = (lo < value if lo_open else lo <= value) and value <= hi
-    if not ok:
-        interval = f"{'(' if lo_open else '['}{lo}, {hi}]"
-        raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
-
-
-def _check_int(name: str, value: Any, lo: int, hi: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
-
-
-def _check_betas(name: str, value: Any) -> tuple[float, float]:
-    if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise ValueError(f"{name} must be a pair (beta1, beta2), got {value!r}")
-    for b in value:
-        try:
-            _check_number(name, b, 0.0, 0.9999)
-        except ValueError:
-            raise ValueError(f"{name} must be two numbers in [0, 0.9999], got {value!r}") from None
-    return (float(value[0]), float(value[1]))
-
-
-@dataclass
-class TrainConfig:
-    """Training hyperparameters; validated on construction, JSON-able via to_dict."""
-
-    loss: str = "non_saturating"
-    d_steps: int = 1  # k in Goodfellow et al. 2014, Algorithm 1
-    g_steps: int = 1
-    batch_size: int = 256
-    optimizer_g: str = "adam"
-    optimizer_d: str = "adam"
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
-    betas_g: tuple[float, float] = (0.5, 0.999)  # adam only
-    betas_d: tuple[float, float] = (0.5, 0.999)
-    momentum: float = 0.0  # sgd and rmsprop only
-    clip_value: float = 0.01  # wgan only
-    gp_lambda: float = 10.0  # wgan_gp only
-    ema_decay: float = 0.0  # generator EMA; 0 = off
-    max_grad_norm: float = 0.0  # 0 = no clipping
-    lr_decay_steps: int = 0  # 0 = constant learning rates
-    lr_decay_factor: float = 0.1  # lr multiplier reached after lr_decay_steps rounds
-    mixed_precision: bool = True  # bfloat16 autocast on CUDA (when supported); CPU: float32
-    seed: int = 0
-    # stabilizers (gancore/train/stabilizers.py: STABILIZERS says what each does and its range)
-    r1_gamma: float = 0.0  # R1 penalty on real data; 0 = off
-    r2_gamma: float = 0.0  # R2 penalty on fakes; 0 = off
-    reg_every: int = 1  # lazy R1/R2: every N D steps, scaled by N
-    spectral_norm: bool = False  # on every Linear / Conv of D (applied by the Trainer)
-    instance_noise: float = 0.0  # std of the noise added to D's inputs; 0 = off
-    instance_noise_steps: int = 0  # rounds to anneal it linearly to 0; 0 = constant
-    pack: int = 1  # PacGAN: samples per D decision (D built with it); must divide batch_size
-    minibatch_std: bool = False  # a minibatch std feature before D's last layer
-    unroll_steps: int = 0  # unrolled D: look-ahead D steps behind each G update
-    diffaugment: str = ""  # e.g. "translation,cutout,color"; images only
-
-    def __post_init__(self) -> None:
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {list(LOSSES)}, got {self.loss!r}")
-        _check_int("d_steps", self.d_steps, 1, 100)
-        _check_int("g_steps", self.g_steps, 1, 100)
-        _check_int("batch_size", self.batch_size, 1, 65536)
-        for name in ("optimizer_g", "optimizer_d"):
-            if getattr(self, name) not in OPTIMIZERS:
-                raise ValueError(
-                    f"{name} must be one of {list(OPTIMIZERS)}, got {getattr(self, name)!r}"
-                )
-        _check_number("lr_g", self.lr_g, 0.0, 10.0, lo_open=True)
-        _check_number("lr_d", self.lr_d, 0.0, 10.0, lo_open=True)
-        self.betas_g = _check_betas("betas_g", self.betas_g)
-        self.betas_d = _check_betas("betas_d", self.betas_d)
-        _check_number("momentum", self.momentum, 0.0, 0.999)
-        _check_number("clip_value", self.clip_value, 0.0, 100.0, lo_open=True)
-        _check_number("gp_lambda", self.gp_lambda, 0.0, 1e4)
-        _check_number("ema_decay", self.ema_decay, 0.0, 0.99999)
-        _check_number("max_grad_norm", self.max_grad_norm, 0.0, 1e6)
-        _check_int("lr_decay_steps", self.lr_decay_steps, 0, 10**9)
-        _check_number("lr_decay_factor", self.lr_decay_factor, 0.0, 1.0, lo_open=True)
-        _check_int("seed", self.seed, 0, 2**32 - 1)
-        if not isinstance(self.mixed_precision, bool):
-            raise ValueError(f"mixed_precision must be true or false, got {self.mixed_precision!r}")
-        stabilizers.check_stabilizers(self)
-
-    def lr_scale(self, step: int) -> float:
-        """The learning-rate multiplier for round ``step`` (0-based): geometric from 1 to
-        lr_decay_factor over lr_decay_steps rounds, then constant; 1 without a decay."""
-        if not self.lr_decay_steps:
-            return 1.0
-        return self.lr_decay_factor ** min(step / self.lr_decay_steps, 1.0)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["betas_g"], d["betas_d"] = list(self.betas_g), list(self.betas_d)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
-        """Build from a dict such as config.json; unknown keys raise ValueError."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"unknown TrainConfig key(s) {unknown}; allowed: {sorted(known)}")
-        return cls(**d)
 
 
 class Trainer:
@@ -202,14 +79,12 @@ class Trainer:
         self.opt_d = make_optimizer(
             config.optimizer_d, self._d_params, config.lr_d, config.betas_d, config.momentum
         )
-        self.ema_generator: nn.Module | None = None
-        if config.ema_decay > 0:
-            self._start_ema()
+        self._ema = GeneratorEMA(self.generator) if config.ema_decay > 0 else None
         self.step_count = 0
         self.history: list[dict[str, float]] = []
         self._callbacks: dict[str, list[Callable]] = {event: [] for event in EVENTS}
         self._stop_requested = False
-        self._snapshot(force=True)
+        self._last_good = RestorePoint(self)
 
     @property
     def spec(self) -> LossSpec:
@@ -259,8 +134,8 @@ class Trainer:
         if self.config.max_grad_norm > 0:
             grad_norm_g = self._grad_norm(self._g_params)
         self.opt_g.step()
-        if self.ema_generator is not None:
-            self._update_ema()
+        if self._ema is not None:
+            self._ema.update(self.config.ema_decay, self.step_count)
         return grad_norm_g
 
     def step(self, *, update_d: bool = True, update_g: bool = True) -> dict[str, float]:
@@ -361,12 +236,8 @@ class Trainer:
             synced = torch.stack([d_loss, g_loss, d_real, d_fake, *norm_parts]).tolist()
         values = synced[:4] + combine_grad_norms(synced[4:], norm_sizes)
         names = ["d_loss", "g_loss", "d_real", "d_fake", "grad_norm_d", "grad_norm_g"]
-        bad = [k for k, v in zip(names, values, strict=False) if not math.isfinite(v)]
-        for k, v in zip(("G parameters", "D parameters"), values[-2:], strict=True):
-            if not math.isfinite(v) or v > MAX_PARAM_NORM:
-                bad.append(k)
-        if bad:
-            self._restore()
+        if bad := diverged(names, values):
+            self._last_good.restore()
             raise DivergedError(self.step_count + 1, bad)
 
         self.step_count += 1
@@ -376,61 +247,15 @@ class Trainer:
         self.history.append(metrics)
         if len(self.history) > MAX_HISTORY:  # a long run must not grow without end
             del self.history[: len(self.history) - MAX_HISTORY]
-        self._snapshot()
+        self._last_good.take()
         for fn in self._callbacks["on_step_end"]:
             fn(self, metrics)
         return metrics
 
-    # --- EMA and last-good-state snapshots ----------------------------------------------------
-
-    def _start_ema(self) -> None:
-        self.ema_generator = copy.deepcopy(self.generator).eval().requires_grad_(False)
-        self._ema_params = list(self.ema_generator.parameters())
-        self._ema_buffers = list(self.ema_generator.buffers())
-        self._g_buffers = list(self.generator.buffers())
-
-    @torch.no_grad()
-    def _update_ema(self) -> None:
-        # warm-up: early on the average forgets its random start fast, instead of lagging
-        # ~1 / (1 - decay) steps behind the generator
-        decay = min(self.config.ema_decay, (1 + self.step_count) / (10 + self.step_count))
-        torch._foreach_lerp_(self._ema_params, self._g_params, 1 - decay)
-        if self._ema_buffers:  # e.g. BatchNorm running statistics: copied, not averaged
-            torch._foreach_copy_(self._ema_buffers, self._g_buffers)
-
-    def _live_tensors(self) -> list[Tensor]:
-        modules = [self.generator, self.discriminator]
-        if self.ema_generator is not None:
-            modules.append(self.ema_generator)
-        tensors = [t for m in modules for t in (*m.parameters(), *m.buffers())]
-        for opt in (self.opt_g, self.opt_d):
-            for state in opt.state.values():
-                tensors.extend(v for v in state.values() if torch.is_tensor(v))
-        return tensors
-
-    def _state_size(self) -> int:
-        return len(self.opt_g.state) + len(self.opt_d.state)
-
-    @torch.no_grad()
-    def _snapshot(self, force: bool = False) -> None:
-        # Optimizer state appears on the first update; until the layout changes again the
-        # same tensors are updated in place, so refreshing the copies is one foreach_copy.
-        if force or self._snap_size != self._state_size():
-            self._snap_live = self._live_tensors()
-            self._snap = [t.detach().clone() for t in self._snap_live]
-            self._snap_size = self._state_size()
-            self._snap_opt_keys = [set(opt.state) for opt in (self.opt_g, self.opt_d)]
-        else:
-            torch._foreach_copy_(self._snap, self._snap_live)
-        self._snap_noise = self.noise.get_state()
-
-    @torch.no_grad()
-    def _restore(self) -> None:
-        torch._foreach_copy_(self._snap_live, self._snap)
-        for opt, keys in zip((self.opt_g, self.opt_d), self._snap_opt_keys, strict=True):
-            for p in [p for p in opt.state if p not in keys]:
-                del opt.state[p]  # state born in the failed step
-        self.noise.set_state(self._snap_noise)
+    @property
+    def ema_generator(self) -> nn.Module | None:
+        """The generator's moving average (ema_decay > 0), else None."""
+        return None if self._ema is None else self._ema.model
 
     # --- running ------------------------------------------------------------------------------
 
@@ -454,9 +279,9 @@ class Trainer:
         if steps is None and seconds is None:
             raise ValueError("run() needs steps=, seconds= or both")
         if steps is not None:
-            _check_int("steps", steps, 0, 10**12)
+            check_int("steps", steps, 0, 10**12)
         if seconds is not None:
-            _check_number("seconds", seconds, 0.0, 1e9)
+            check_number("seconds", seconds, 0.0, 1e9)
         self._stop_requested = False
         start, done = time.perf_counter(), []
         while not self._stop_requested:
@@ -488,10 +313,10 @@ class Trainer:
         self.stab.configure()
         self._configure_optimizers(old)
         if new.ema_decay == 0:
-            self.ema_generator = None
-        elif self.ema_generator is None:
-            self._start_ema()
-        self._snapshot(force=True)
+            self._ema = None
+        elif self._ema is None:
+            self._ema = GeneratorEMA(self.generator)
+        self._last_good.take(force=True)
 
     def _configure_optimizers(self, old: TrainConfig) -> None:
         new = self.config
@@ -560,14 +385,12 @@ class Trainer:
         self._configure_optimizers(old)
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
-        if state["ema"] is None:
-            self.ema_generator = None
-        else:
-            self._start_ema()
-            self.ema_generator.load_state_dict(state["ema"], strict=True)
+        self._ema = None if state["ema"] is None else GeneratorEMA(self.generator)
+        if self._ema is not None:
+            self._ema.model.load_state_dict(state["ema"], strict=True)
         self.noise.set_state(state["noise"])
         self.stab.configure()
         self.data.load_state_dict(state["data"])
         self.step_count = int(state["step"])
         self.history = [dict(h) for h in state["history"]]
-        self._snapshot(force=True)
+        self._last_good.take(force=True)
