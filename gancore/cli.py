@@ -178,20 +178,12 @@ def _add_set(parser: argparse.ArgumentParser, help: str) -> None:
 
 
 def cmd_presets(args, argv) -> int:
-    from gancore.presets.image import list_image_presets, resolve_image_preset
-    from gancore.presets.toy import list_presets, resolve_preset
+    from gancore.presets.run_config import all_presets, resolve_run
 
+    names = all_presets()
     if args.json:
-        everything = {n: resolve_preset(n) for n in list_presets()}
-        everything.update({n: resolve_image_preset(n) for n in list_image_presets()})
-        from gancore.presets.pix2pix import PIX2PIX_PRESETS, resolve_pix2pix_preset
-
-        everything.update({n: resolve_pix2pix_preset(n) for n in PIX2PIX_PRESETS})
-        print(json.dumps(everything, indent=2))
+        print(json.dumps({n: resolve_run(n).to_dict() for n in names}, indent=2))
         return 0
-    from gancore.presets.pix2pix import list_pix2pix_presets
-
-    names = {**list_presets(), **list_image_presets(), **list_pix2pix_presets()}
     width = max(map(len, names))
     for name, description in names.items():
         print(f"{name:<{width}}  {description}")
@@ -471,29 +463,18 @@ def cmd_link(args, argv) -> int:
 def _check_overrides(preset, overrides: list[str], seed: int | None) -> None:
     """Resolve the preset with --set and --seed before anything starts: a bad value is a usage
     error (exit code 2) naming the key and its range."""
-    from gancore.presets.image import IMAGE_PRESETS, resolve_image_preset
-    from gancore.presets.pix2pix import PIX2PIX_PRESETS, resolve_pix2pix_preset
-    from gancore.presets.toy import resolve_preset
+    from gancore.presets.run_config import resolve_run
 
-    kind = "image" if preset in IMAGE_PRESETS else None
-    kind = "pix2pix" if preset in PIX2PIX_PRESETS else kind
-    if isinstance(preset, dict):
-        kind = preset.get("kind")
-    resolve = {"image": resolve_image_preset, "pix2pix": resolve_pix2pix_preset}.get(
-        kind, resolve_preset
-    )
     try:
-        resolve(preset, seed=seed, overrides=overrides)
+        resolve_run(preset, seed=seed, overrides=overrides)
     except ValueError as err:
         raise UsageError(str(err)) from None
 
 
 def _load_preset_arg(text: str):
-    from gancore.presets.image import IMAGE_PRESETS
-    from gancore.presets.pix2pix import PIX2PIX_PRESETS
-    from gancore.presets.toy import PRESETS
+    from gancore.presets.run_config import all_presets
 
-    if text in PRESETS or text in IMAGE_PRESETS or text in PIX2PIX_PRESETS:
+    if text in all_presets():
         return text
     path = Path(text)
     if path.suffix.lower() == ".json" or path.exists():
@@ -508,7 +489,7 @@ def _load_preset_arg(text: str):
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             raise UserError(f"{path} is not valid JSON ({err}).") from None
     raise UserError(
-        f"no preset named {text!r}; choose one of {', '.join([*PRESETS, *IMAGE_PRESETS])} or give a JSON config file."
+        f"no preset named {text!r}; choose one of {', '.join(all_presets())} or give a JSON config file."
     )
 
 
