@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from gancore.data.images import DatasetUnavailableError, UnsafeArchiveError
+from gancore.data.image_data import DatasetUnavailableError
+from gancore.data.image_zips import UnsafeArchiveError
 from gancore.data.paired import extract_pairs_zip
 from gancore.io.format import count_parameters
 from gancore.io.hub import load_checkpoint

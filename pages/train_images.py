@@ -11,12 +11,9 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
-from gancore.data.images import (
-    DatasetUnavailableError,
-    UnsafeArchiveError,
-    extract_image_zip,
-    scan_folder,
-)
+from gancore.data.folders import scan_folder
+from gancore.data.image_data import DatasetUnavailableError
+from gancore.data.image_zips import UnsafeArchiveError, extract_image_zip
 from gancore.io.format import count_parameters
 from gancore.live import LiveError
 from gancore.live.runs import CLASSIFIED, QUALITY_EVERY_SECONDS, QUALITY_SAMPLES

@@ -25,18 +25,15 @@ import pytest
 import torch
 from PIL import Image
 
+from gancore.data.folders import scan_folder
+from gancore.data.image_data import DatasetUnavailableError, ImageData, convert_images
+from gancore.data.image_source import ImageSource
+from gancore.data.image_zips import UnsafeArchiveError, extract_image_zip
 from gancore.data.images import (
-    DatasetUnavailableError,
-    ImageData,
-    ImageSource,
-    UnsafeArchiveError,
-    convert_images,
     dataset_name,
-    extract_image_zip,
     load_dataset,
     open_image_source,
     resolve_data_root,
-    scan_folder,
 )
 
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]

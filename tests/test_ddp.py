@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from gancore.data.images import ImageData, ImageSource
+from gancore.data.image_data import ImageData
+from gancore.data.image_source import ImageSource
 from gancore.io.hub import load_checkpoint
 from gancore.train.distributed import ShardedSource, env_world, parameter_digest
 

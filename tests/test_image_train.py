@@ -19,7 +19,8 @@ import torch
 from PIL import Image
 from safetensors.numpy import load_file
 
-from gancore.data.images import DatasetUnavailableError, ImageSource
+from gancore.data.image_data import DatasetUnavailableError
+from gancore.data.image_source import ImageSource
 from gancore.io.hub import load_checkpoint
 from gancore.io.training_state import load_training_state
 from gancore.models.dcgan import DCGANConfig

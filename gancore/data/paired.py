@@ -2,8 +2,8 @@
 
 ``A/cat1.png`` pairs with ``B/cat1.jpg``: names match by stem, the extension may differ.
 Images are decoded, fitted to the model's size and converted to its channels as
-gancore.data.images does for any folder. A zip upload goes through gancore.data.images's safe extraction
-(no paths outside the target, no links, size and pixel limits) first.
+gancore.data.folders does for any folder. A zip upload goes through gancore.data.image_zips's safe
+extraction (no paths outside the target, no links, size and pixel limits) first.
 """
 
 from __future__ import annotations
@@ -15,15 +15,10 @@ from typing import IO
 import numpy as np
 import torch
 
-from gancore.data.images import (
-    DatasetUnavailableError,
-    ImageData,
-    ImageSource,
-    decode_image,
-    extract_image_zip,
-    images_in,
-    is_hidden,
-)
+from gancore.data.folders import decode_image, images_in, is_hidden
+from gancore.data.image_data import DatasetUnavailableError, ImageData
+from gancore.data.image_source import ImageSource
+from gancore.data.image_zips import extract_image_zip
 from gancore.train.pix2pix import PairSource
 
 MAX_PAIRS = 20_000

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from gancore.data.images import IMAGE_EXTENSIONS, MAX_IMAGE_PIXELS
+from gancore.data.folders import IMAGE_EXTENSIONS, MAX_IMAGE_PIXELS
 from gancore.tasks import check_images
 from gancore.viz import render
 

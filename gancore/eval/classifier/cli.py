@@ -27,7 +27,7 @@ from gancore.eval.classifier.training import (
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m gancore.eval.classifier train --dataset D --out DIR [--data-root DIR] [--epochs N]``."""
-    from gancore.data.images import DatasetUnavailableError
+    from gancore.data.image_data import DatasetUnavailableError
     from gancore.io.format import CheckpointError
 
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -84,7 +84,8 @@ def train_classifier(
     AUGMENTATIONS; default per dataset, DEFAULT_AUGMENTATION). Deterministic per
     ``seed`` (shuffling and augmentation draw from one seeded generator) on a given machine
     and torch thread count. ``max_train_images`` trains on the first N images (tests)."""
-    from gancore.data.images import convert_images, load_dataset
+    from gancore.data.image_data import convert_images
+    from gancore.data.images import load_dataset
     from gancore.seeding import set_seed
 
     name = canonical_dataset(dataset)
