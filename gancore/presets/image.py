@@ -20,7 +20,7 @@ from typing import Any
 
 from gancore.data.images import DATASETS, ImageSource, dataset_name, open_image_source
 from gancore.models.dcgan import DCGANConfig, build_models
-from gancore.presets.toy import apply_overrides
+from gancore.presets.overrides import apply_overrides, check_sections
 from gancore.seeding import set_seed
 from gancore.train.trainer import TrainConfig, Trainer
 
@@ -147,13 +147,7 @@ def get_image_preset(name: str) -> dict[str, Any]:
 
 def validate_image_preset(preset: dict[str, Any]) -> None:
     """Raise ValueError unless ``preset`` is a complete, consistent image preset."""
-    if not isinstance(preset, dict):
-        raise ValueError(f"a preset must be a dict, got {type(preset).__name__}")
-    if preset.get("kind") != "image":
-        raise ValueError(f"expected a kind 'image' preset, got kind {preset.get('kind')!r}")
-    for section in ("data", "model", "train"):
-        if not isinstance(preset.get(section), dict):
-            raise ValueError(f"preset is missing its {section!r} section")
+    check_sections(preset, "image")
     model = DCGANConfig.from_dict(preset["model"])
     TrainConfig.from_dict(preset["train"])
     data = preset["data"]

@@ -24,7 +24,7 @@ from gancore.data.images import dataset_name, open_image_source
 from gancore.eval import image as metrics_image
 from gancore.eval.classifier import DATASETS as CLASSIFIED
 from gancore.models.pix2pix import Pix2PixConfig, build_models
-from gancore.presets.toy import apply_overrides
+from gancore.presets.overrides import apply_overrides, check_sections
 from gancore.seeding import set_seed
 from gancore.train.pix2pix import Pix2PixTrainer, TaskSource, psnr, translate
 from gancore.train.trainer import TrainConfig
@@ -85,11 +85,7 @@ def list_pix2pix_presets() -> dict[str, str]:
 
 def validate_pix2pix_preset(preset: dict[str, Any]) -> None:
     """Raise ValueError unless ``preset`` is a complete, consistent pix2pix preset."""
-    if not isinstance(preset, dict) or preset.get("kind") != "pix2pix":
-        raise ValueError("expected a kind 'pix2pix' preset")
-    for section in ("data", "model", "train"):
-        if not isinstance(preset.get(section), dict):
-            raise ValueError(f"preset is missing its {section!r} section")
+    check_sections(preset, "pix2pix")
     model = Pix2PixConfig.from_dict(preset["model"])
     from gancore.train.pix2pix import check_train_config
 

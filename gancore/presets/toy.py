@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import copy
 import inspect
-import json
-import typing
-from collections.abc import Callable
 from typing import Any
 
 from gancore.data.toy import TOY_DATASETS, ToyDistribution, ToySource, get_toy
 from gancore.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
+from gancore.presets import overrides as overrides_
+from gancore.presets.overrides import check_sections
 from gancore.seeding import set_seed
 from gancore.train.trainer import TrainConfig, Trainer
 
@@ -177,117 +176,20 @@ def get_preset(name: str) -> dict[str, Any]:
     return copy.deepcopy(PRESETS[name])
 
 
-_SECTIONS = {"model": MLPConfig, "train": TrainConfig}
-
-
-def _parse_bool(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in ("true", "1", "yes", "on"):
-        return True
-    if lowered in ("false", "0", "no", "off"):
-        return False
-    raise ValueError(f"expected true or false, got {text!r}")
-
-
-def _parse_typed(text: str, hint: Any) -> Any:
-    if hint is bool:
-        return _parse_bool(text)
-    try:
-        if hint is int:
-            return int(text)
-        if hint is float:
-            return float(text)
-        if typing.get_origin(hint) is tuple:
-            parts = json.loads(text) if text.strip().startswith("[") else text.split(",")
-            return tuple(float(p) for p in parts)
-    except (ValueError, TypeError):
-        kind = {int: "an integer", float: "a number"}.get(hint, "numbers like 0.5,0.999")
-        raise ValueError(f"expected {kind}, got {text!r}") from None
-    if hint is str:
-        return text
-    raise ValueError(f"cannot parse a value of type {hint}")
-
-
-def _parse_json_or_text(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
-
-
-def apply_overrides(
-    preset: dict[str, Any],
-    overrides: list[str],
-    *,
-    sections: dict[str, type] | None = None,
-    validate: Callable[[dict[str, Any]], None] | None = None,
-    data_keys: set[str] | None = None,
-    text_keys: frozenset[str] = frozenset(),
-) -> dict[str, Any]:
-    """Return a copy of `preset` with "section.key=value" edits applied and validated.
-
-    Sections are `model`, `train` (dataclass fields, values parsed by the field's type; betas
-    as "0.5,0.999") and `data` (`name` or the dataset's parameters, values parsed as JSON,
-    else kept as text; keys in `text_keys`, such as paths, always stay text). A `data.name`
-    that names another dataset is applied first and starts it from its own defaults. The defaults are
-    the toy ones; image presets pass their own `sections`, `validate` and `data_keys`.
-    """
-    sections = _SECTIONS if sections is None else sections
-    validate = validate_preset if validate is None else validate
-    out = copy.deepcopy(preset)
-    # Another dataset starts from its own defaults: data.name goes first and, when it names
-    # another dataset, drops the old one's parameters (later data.* keys set the new one's).
-    names = [o for o in overrides if o.partition("=")[0].strip() == "data.name"]
-    if names and isinstance(out.get("data"), dict):
-        new_name = names[-1].partition("=")[2]
-        if str(out["data"].get("name")) != new_name:
-            out["data"] = {"name": out["data"].get("name")}
-        overrides = names + [o for o in overrides if o not in names]
-    for item in overrides:
-        key, sep, text = item.partition("=")
-        section, dot, field = key.strip().partition(".")
-        if not sep or not dot or not field:
-            raise ValueError(
-                f"override {item!r} must look like section.key=value, e.g. train.lr_g=0.001"
-            )
-        if section in sections:
-            hints = typing.get_type_hints(sections[section])
-            if field not in hints:
-                raise ValueError(
-                    f"override {item!r}: unknown {section} key {field!r}; allowed: {sorted(hints)}"
-                )
-            try:
-                value = _parse_typed(text, hints[field])
-            except ValueError as err:
-                raise ValueError(
-                    f"override {item!r}: bad value for {section}.{field}: {err}"
-                ) from None
-        elif section == "data":
-            if data_keys is not None and field not in data_keys:
-                raise ValueError(
-                    f"override {item!r}: unknown data key {field!r}; allowed: {sorted(data_keys)}"
-                )
-            value = text if field in text_keys else _parse_json_or_text(text)
-        else:
-            raise ValueError(
-                f"override {item!r}: unknown section {section!r}; use data, model or train"
-            )
-        out[section][field] = list(value) if isinstance(value, tuple) else value  # as JSON
-    validate(out)
-    return out
+def apply_overrides(preset: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """A copy of a toy ``preset`` with "section.key=value" edits applied, then validated
+    (gancore.presets.overrides.apply_overrides with the toy sections)."""
+    return overrides_.apply_overrides(
+        preset,
+        overrides,
+        sections={"model": MLPConfig, "train": TrainConfig},
+        validate=validate_preset,
+    )
 
 
 def validate_preset(preset: dict[str, Any]) -> None:
     """Raise ValueError unless `preset` is a complete, consistent toy preset."""
-    if not isinstance(preset, dict):
-        raise ValueError(f"a preset must be a dict, got {type(preset).__name__}")
-    if preset.get("kind") != "toy":
-        raise ValueError(
-            f"this builder handles kind 'toy' presets, got kind {preset.get('kind')!r}"
-        )
-    for section in ("data", "model", "train"):
-        if not isinstance(preset.get(section), dict):
-            raise ValueError(f"preset is missing its {section!r} section")
+    check_sections(preset, "toy")
     model = MLPConfig.from_dict(preset["model"])
     if TrainConfig.from_dict(preset["train"]).diffaugment:
         raise ValueError("train.diffaugment applies to images; toy presets take ''")
