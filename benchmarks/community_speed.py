@@ -104,7 +104,9 @@ def run() -> list[dict]:
 
 
 def main() -> None:
+    before = os.getloadavg()[0]
     rows = run()
+    after = os.getloadavg()[0]
     lines = [
         "| family | px | parameters | 1st load (pickle) | 2nd load (cache) | 16 images | target |",
         "|---|---|---|---|---|---|---|",
@@ -115,7 +117,8 @@ def main() -> None:
             f"| {r['family']} | {r['size']} | {r['parameters']:,} | {r['first']:.2f} s | "
             f"{r['second']:.2f} s | {r['sample16']:.2f} s | <= {r['target']:g} s ({ok}) |"
         )
-    body = __doc__.split("\n\n", 1)[1] + "\n" + "\n".join(lines)
+    load = f"1-minute load average (2 cores) before: {before:.2f}, after: {after:.2f}."
+    body = __doc__.split("\n\n", 1)[1] + "\n" + "\n".join(lines) + "\n\n" + load
     print("\n".join(lines))
     write_section(
         "community_speed",

@@ -110,6 +110,26 @@ def test_lightweight_gan_samples_the_ema_generator_like_the_reference(hub, refs,
     assert gan.license == ("apache-2.0" if key == "lw" else None)
 
 
+def test_lightweight_gan_blur_other_than_121_keeps_upsample_then_blur(
+    fake_hub, tmp_path, monkeypatch
+):
+    # eval mode runs nearest upsampling + a [1 2 1] blur as one bilinear upsampling; a
+    # checkpoint holding another blur filter must take the plain path and still match
+    monkeypatch.setenv("GANCORE_CACHE", str(tmp_path / "cache"))
+    ref = R.randomize(R.LightweightGAN(**LW), 6)
+    for name, t in ref.state_dict().items():
+        if name.endswith(".f"):
+            t.copy_(torch.tensor([1.0, 3.0, 1.0]))
+    fake_hub.add("someone/lw-131", {"model.pt": pickled({"GAN": ref.state_dict()})})
+    gan = load_checkpoint("someone/lw-131")
+    z = torch.randn(3, 16, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        want, got = ref.GE(z), gan.generator.raw(z)
+        bilinear = R.randomize(R.LightweightGAN(**LW), 6).GE(z)  # the same weights, [1 2 1]
+    torch.testing.assert_close(got, want, atol=TOL, rtol=0)
+    assert (bilinear - want).abs().max() > 1e-3  # the filter matters, so the path was tested
+
+
 @pytest.mark.parametrize("antialias", [False, True])
 def test_lightweight_gan_current_layout_with_noise_layers(
     fake_hub, tmp_path, monkeypatch, antialias
