@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gancore.explore.probes import evaluating
 from gancore.io.checkpoint import LoadedGAN
 from gancore.io.format import MAX_SAMPLE_VALUES, one_line
+from gancore.models.modes import evaluating
 
 MAX_LATENTS_BYTES = 512 << 20
 

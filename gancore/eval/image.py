@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from gancore.eval.classifier import Classifier, load_classifier, prepare_images
+from gancore.models.modes import evaluating
 
 DEFAULT_N_REAL = 10_000
 DEFAULT_K = 3
@@ -104,17 +105,12 @@ def _features_and_logits(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Classifier features (n, F) float64 and logits (n, C) float64, one pass, in batches."""
     x = prepare_images(images)
-    was_training = classifier.training
-    classifier.eval()
     feats, logits = [], []
-    try:
-        with torch.inference_mode():
-            for i in range(0, len(x), batch_size):
-                f = classifier.features(x[i : i + batch_size])
-                feats.append(f)
-                logits.append(classifier.head(f))
-    finally:
-        classifier.train(was_training)
+    with evaluating(classifier), torch.inference_mode():
+        for i in range(0, len(x), batch_size):
+            f = classifier.features(x[i : i + batch_size])
+            feats.append(f)
+            logits.append(classifier.head(f))
     return torch.cat(feats).double().numpy(), torch.cat(logits).double().numpy()
 
 

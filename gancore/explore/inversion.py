@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-from gancore.explore.probes import evaluating
+from gancore.models.modes import evaluating
 
 MAX_UPLOAD_PIXELS = 25_000_000  # refuse decompression bombs before decoding
 ANOMALY_LAMBDA = 0.1  # AnoGAN's weight of the feature term

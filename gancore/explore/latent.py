@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gancore.explore.probes import evaluating
+from gancore.models.modes import evaluating
 
 
 def lerp(z0: torch.Tensor, z1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:

@@ -7,8 +7,6 @@ figures. Nothing here changes a model's weights.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import numpy as np
 import torch
 from torch import nn
@@ -16,21 +14,9 @@ from torch import nn
 from gancore import theory
 from gancore.data.toy import ToyDistribution
 from gancore.eval.toy import kde
+from gancore.models.modes import evaluating
 from gancore.train.losses import LossSpec
 from gancore.train.stabilizers import per_sample
-
-
-@contextmanager
-def evaluating(*modules: nn.Module):
-    """Put modules in eval mode for the block, then restore each one's previous mode."""
-    modes = [m.training for m in modules]
-    try:
-        for m in modules:
-            m.eval()
-        yield
-    finally:
-        for m, mode in zip(modules, modes, strict=True):
-            m.train(mode)
 
 
 def discriminator_values(discriminator: nn.Module, x: np.ndarray, spec: LossSpec) -> np.ndarray:

@@ -38,6 +38,7 @@ from gancore.io.model_card import card_text
 from gancore.io.sources import hub_weights, local_weights
 from gancore.models.dcgan import DCGANConfig, build_models
 from gancore.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
+from gancore.models.modes import evaluating
 from gancore.models.pix2pix import Pix2PixConfig
 from gancore.models.pix2pix import build_models as build_pix2pix
 from gancore.train.stabilizers import apply_spectral_norm
@@ -240,13 +241,9 @@ class LoadedGAN:
                 (n, m["latent_dim"]), generator=gen, dtype=torch.float64
             )
             z = (math.sqrt(2) * torch.erfinv(2 * u - 1)).clamp_(-truncation, truncation).float()
-        device, was_training, out = next(G.parameters()).device, G.training, []
-        G.eval()
-        try:
-            with torch.inference_mode():
-                for s in range(0, n, 512):  # bounded activation memory for large n
-                    yy = None if y is None else torch.from_numpy(y[s : s + 512]).to(device)
-                    out.append(G(z[s : s + 512].to(device), yy).float().cpu())
-        finally:
-            G.train(was_training)
+        device, out = next(G.parameters()).device, []
+        with evaluating(G), torch.inference_mode():
+            for s in range(0, n, 512):  # bounded activation memory for large n
+                yy = None if y is None else torch.from_numpy(y[s : s + 512]).to(device)
+                out.append(G(z[s : s + 512].to(device), yy).float().cpu())
         return torch.cat(out).numpy() if out else np.zeros((0, *shape), dtype=np.float32)

@@ -18,6 +18,7 @@ import torch
 from gancore.eval import toy as metrics
 from gancore.explore import probes
 from gancore.live.replay import Replay, compact
+from gancore.models.modes import evaluating
 from gancore.presets.run_config import RunConfig
 from gancore.train.stabilizers import per_sample
 from gancore.train.trainer import DivergedError, Trainer
@@ -218,7 +219,7 @@ class ToyRun(LiveRun):
         The live generator, not its EMA: D's field and the gradient arrows are about it."""
         g = torch.Generator().manual_seed(12345)
         G = self.trainer.generator
-        with probes.evaluating(G), torch.no_grad():
+        with evaluating(G), torch.no_grad():
             return G(G.sample_latent(n, generator=g)).numpy().astype(np.float64)
 
     def metrics_of(self, fakes: np.ndarray) -> dict[str, float]:
@@ -361,7 +362,7 @@ class ImageRun(LiveRun):
         else:
             n, y = GRID_UNCONDITIONAL, None
         z = G.sample_latent(n, generator=g)
-        with probes.evaluating(G), torch.no_grad():
+        with evaluating(G), torch.no_grad():
             return G(z, y).numpy()
 
     def grid_png(self) -> bytes:
@@ -400,7 +401,7 @@ class ImageRun(LiveRun):
             n = STACKED_QUALITY_SAMPLES if stacked else QUALITY_SAMPLES
             y = torch.arange(n) % G.num_classes if G.num_classes else None
             z = G.sample_latent(n, generator=torch.Generator().manual_seed(99))
-            with probes.evaluating(G), torch.no_grad():
+            with evaluating(G), torch.no_grad():
                 fakes = G(z, y).numpy()
             if stacked:  # modes of 1000 and KL to uniform (gancore.eval.stacked)
                 from gancore.eval.stacked import stacked_mnist_metrics
@@ -423,7 +424,7 @@ class ImageRun(LiveRun):
         idx = [int(np.flatnonzero(labels == c)[0]) for c in range(k)]
         x, y = self.source.take(idx)
         D = self.trainer.discriminator
-        with probes.evaluating(D), torch.no_grad():
+        with evaluating(D), torch.no_grad():
             scores = torch.stack([per_sample(D, x, torch.full((k,), j)) for j in range(k)], 1)
             values = torch.sigmoid(scores) if self.trainer.spec.probabilities else scores
         names = list(self.source.class_names) or [str(i) for i in range(k)]

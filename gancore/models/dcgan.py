@@ -27,19 +27,12 @@ from typing import Any
 import torch
 from torch import nn
 
+from gancore.checks import check_int
 from gancore.train.stabilizers import append_minibatch_std, check_pack, pack_samples
 
 IMAGE_SIZES = (28, 32, 64, 128)
 D_NORMS = ("batch", "layer", "none")
 COND_MODES = ("channel", "projection")
-
-
-def _check_int(name: str, value: Any, low: int, high: int) -> None:
-    # bool is an int subclass; True as a channel count is a bug, not a 1
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value!r}")
 
 
 @dataclass
@@ -63,11 +56,11 @@ class DCGANConfig:
             raise ValueError(f"image_size must be one of {IMAGE_SIZES}, got {self.image_size!r}")
         if type(self.channels) is not int or self.channels not in (1, 3):
             raise ValueError(f"channels must be 1 or 3, got {self.channels!r}")
-        _check_int("latent_dim", self.latent_dim, 1, 512)
-        _check_int("g_features", self.g_features, 8, 256)
-        _check_int("d_features", self.d_features, 8, 256)
-        _check_int("num_classes", self.num_classes, 0, 1000)
-        _check_int("embed_dim", self.embed_dim, 1, 512)
+        check_int("latent_dim", self.latent_dim, 1, 512)
+        check_int("g_features", self.g_features, 8, 256)
+        check_int("d_features", self.d_features, 8, 256)
+        check_int("num_classes", self.num_classes, 0, 1000)
+        check_int("embed_dim", self.embed_dim, 1, 512)
         if self.d_norm not in D_NORMS:
             raise ValueError(f"d_norm must be one of {D_NORMS}, got {self.d_norm!r}")
         if self.cond_mode not in COND_MODES:

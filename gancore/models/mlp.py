@@ -13,15 +13,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from gancore.checks import check_int
 from gancore.train.stabilizers import append_minibatch_std, check_pack, pack_samples
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh")
 NOISES = ("normal", "uniform")
-
-
-def _check_int(name: str, value: Any, lo: int, hi: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
 
 
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
@@ -44,12 +40,12 @@ class MLPConfig:
     spectral_norm: bool = False
 
     def __post_init__(self) -> None:
-        _check_int("data_dim", self.data_dim, 1, 2)
-        _check_int("latent_dim", self.latent_dim, 1, 16)
-        _check_int("g_hidden_layers", self.g_hidden_layers, 0, 6)
-        _check_int("d_hidden_layers", self.d_hidden_layers, 0, 6)
-        _check_int("g_width", self.g_width, 2, 512)
-        _check_int("d_width", self.d_width, 2, 512)
+        check_int("data_dim", self.data_dim, 1, 2)
+        check_int("latent_dim", self.latent_dim, 1, 16)
+        check_int("g_hidden_layers", self.g_hidden_layers, 0, 6)
+        check_int("d_hidden_layers", self.d_hidden_layers, 0, 6)
+        check_int("g_width", self.g_width, 2, 512)
+        check_int("d_width", self.d_width, 2, 512)
         _check_choice("activation", self.activation, ACTIVATIONS)
         _check_choice("noise", self.noise, NOISES)
         if not isinstance(self.spectral_norm, bool):

@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from gancore.checks import check_int
 from gancore.models.patchgan import PatchGAN
 from gancore.models.unet import UNetGenerator
 
@@ -41,8 +42,8 @@ class Pix2PixConfig:
             raise ValueError(f"channels must be 1 or 3, got {self.channels!r}")
         if self.task not in P2P_TASKS:
             raise ValueError(f"task must be one of {list(P2P_TASKS)}, got {self.task!r}")
-        _check_int("g_features", self.g_features, 8, 256)
-        _check_int("d_features", self.d_features, 8, 256)
+        check_int("g_features", self.g_features, 8, 256)
+        check_int("d_features", self.d_features, 8, 256)
         for name, hi in (("dropout", 0.9), ("l1_lambda", 1e4)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= hi:
@@ -78,11 +79,6 @@ class Pix2PixConfig:
             g = sum(p.numel() for p in UNetGenerator(self).parameters())
             d = sum(p.numel() for p in PatchGAN(self).parameters())
         return {"generator": g, "discriminator": d, "total": g + d}
-
-
-def _check_int(name: str, value: Any, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{name} must be an int in [{low}, {high}], got {value!r}")
 
 
 def build_models(model: Pix2PixConfig) -> tuple[UNetGenerator, PatchGAN]:

@@ -25,6 +25,7 @@ from gancore.eval.classifier import DATASETS as CLASSIFIED_DATASETS  # a classif
 from gancore.io.checkpoint import save_checkpoint
 from gancore.io.hub import load_checkpoint
 from gancore.io.training_state import load_training_state
+from gancore.models.modes import evaluating
 from gancore.presets.run_config import KINDS, RunConfig, from_checkpoint, resolve_run
 from gancore.train import distributed
 from gancore.train.distributed import DistContext
@@ -325,12 +326,8 @@ def sample_grid(trainer: Trainer, *, columns: int = GRID_COLUMNS, seed: int = EV
     if classes:
         z = z.repeat(classes, 1)
         y = torch.arange(classes).repeat_interleave(columns).to(trainer.device)
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model), torch.no_grad():
         x = model(z.to(trainer.device), y).float().cpu().numpy()
-    finally:
-        model.train(was_training)
     return render.image_grid(x, nrow=columns)
 
 

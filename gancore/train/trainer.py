@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor, nn
 
+from gancore.models.modes import evaluating
 from gancore.train import stabilizers
 from gancore.train.config import TrainConfig, check_int, check_number
 from gancore.train.divergence import DivergedError, RestorePoint, diverged
@@ -345,18 +346,13 @@ class Trainer:
         """
         model = self.ema_generator if self.ema_generator is not None else self.generator
         device = generator.device if generator is not None else self.device
-        was_training = model.training
-        model.eval()
-        try:
-            with torch.inference_mode():
-                z = model.sample_latent(n, generator=generator, device=device).to(self.device)
-                if y is None and self.num_classes:
-                    y = torch.randint(self.num_classes, (n,), generator=generator, device=device)
-                if y is not None:
-                    y = torch.as_tensor(y, dtype=torch.long).to(self.device)
-                out = model(z, y)
-        finally:
-            model.train(was_training)
+        with evaluating(model), torch.inference_mode():
+            z = model.sample_latent(n, generator=generator, device=device).to(self.device)
+            if y is None and self.num_classes:
+                y = torch.randint(self.num_classes, (n,), generator=generator, device=device)
+            if y is not None:
+                y = torch.as_tensor(y, dtype=torch.long).to(self.device)
+            out = model(z, y)
         return out.float().cpu()
 
     def state_dict(self) -> dict[str, Any]:

@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gancore.models.modes import evaluating
+
 DATASETS = ("mnist", "fashion-mnist")
 IMAGE_SIZE = 28
 
@@ -168,9 +170,5 @@ def prepare_images(images: Any) -> torch.Tensor:
 def predict_logits(classifier: Classifier, images: Any, *, batch_size: int = 1000) -> torch.Tensor:
     """Logits (N, num_classes) of images (anything :func:`prepare_images` takes), in batches."""
     x = prepare_images(images)
-    was_training = classifier.training
-    classifier.eval()
-    try:
+    with evaluating(classifier):
         return torch.cat([classifier(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
-    finally:
-        classifier.train(was_training)
