@@ -19,150 +19,17 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import importlib
-import itertools
-import json
 import os
-import secrets
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 import uuid
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import asdict
-from multiprocessing.connection import Listener
-from pathlib import Path
 from typing import Any
 
+from gancore.live.errors import LiveError, WorkerDied
+from gancore.live.handle import LiveHandle
+from gancore.live.process import CALL_TIMEOUT, OPEN_TIMEOUT, WorkerProcess
 from gancore.live.worker import Settings
-
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding gancore/
-START_TIMEOUT = 120.0
-
-OPEN_TIMEOUT = 900.0  # building an image run may download its dataset first
-CALL_TIMEOUT = 120.0
-
-
-class LiveError(RuntimeError):
-    """A live run could not do what was asked (the message says why, for the page)."""
-
-
-class WorkerDied(LiveError):
-    """The worker process holding a run went away mid-request."""
-
-
-def _rebuild_error(module: str, qualname: str, message: str) -> Exception:
-    """The worker's exception, raised again here when it is one of ours or a builtin
-    (ValueError for bad settings, DatasetUnavailableError, ...); LiveError otherwise."""
-    if module == "builtins" or module.startswith("gancore."):
-        try:
-            kind = getattr(importlib.import_module(module), qualname)
-            if isinstance(kind, type) and issubclass(kind, Exception):
-                return kind(message)
-        except Exception:  # noqa: BLE001 - an exception that cannot be rebuilt from a message
-            pass
-    return LiveError(message)
-
-
-class _Worker:
-    """The server's end of one worker process: a connection, pending requests, a reader thread.
-
-    The worker is a fresh interpreter (``python -m gancore.live``) that connects back
-    over a ``multiprocessing.connection`` socket with an auth key: unlike multiprocessing's
-    spawn, it never re-imports the parent's ``__main__``, which in Streamlit is a page script."""
-
-    def __init__(self, index: int, settings: Settings) -> None:
-        self.index = index
-        key = secrets.token_bytes(32)
-        listener = Listener(family="AF_UNIX", authkey=key)
-        env = {
-            **os.environ,
-            "GANCORE_WORKER_AUTHKEY": key.hex(),
-            "GANCORE_WORKER_SETTINGS": json.dumps(asdict(settings)),
-            "PYTHONPATH": os.pathsep.join(
-                p for p in (_PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")) if p
-            ),
-        }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gancore.live", str(listener.address)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-        )
-        self.pid = self.process.pid
-        accepted: list[Any] = []
-        waiter = threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True)
-        waiter.start()
-        waiter.join(START_TIMEOUT)
-        listener.close()
-        if not accepted:
-            self.process.kill()
-            raise LiveError(f"a training worker did not start within {START_TIMEOUT:.0f} s")
-        self.conn = accepted[0]
-        self.alive = True
-        self._pending: dict[int, Future] = {}
-        self._ids = itertools.count()
-        self._lock = threading.Lock()
-        self._reader = threading.Thread(
-            target=self._read, name=f"gancore-worker-{index}-reader", daemon=True
-        )
-        self._reader.start()
-
-    def is_alive(self) -> bool:
-        return self.alive and self.process.poll() is None
-
-    def _read(self) -> None:
-        while True:
-            try:
-                request_id, ok, value = self.conn.recv()
-            except (EOFError, OSError):
-                break
-            with self._lock:
-                future = self._pending.pop(request_id, None)
-            if future is None:
-                continue  # its caller gave up waiting
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(_rebuild_error(*value))
-        with self._lock:
-            self.alive = False
-            pending, self._pending = self._pending, {}
-        for future in pending.values():
-            future.set_exception(WorkerDied("the training worker stopped"))
-
-    def request(self, sid: str, command: str, kwargs: dict[str, Any], timeout: float) -> Any:
-        future: Future = Future()
-        with self._lock:
-            if not self.alive:
-                raise WorkerDied("the training worker stopped")
-            request_id = next(self._ids)
-            self._pending[request_id] = future
-            try:
-                self.conn.send((request_id, sid, command, kwargs))
-            except (OSError, ValueError, BrokenPipeError):
-                self._pending.pop(request_id, None)
-                raise WorkerDied("the training worker stopped") from None
-        try:
-            return future.result(timeout)
-        except FutureTimeout:
-            with self._lock:
-                self._pending.pop(request_id, None)
-            raise LiveError(
-                f"the training worker did not answer within {timeout:.0f} s (the server is "
-                "overloaded); try again in a moment"
-            ) from None
-
-    def stop(self) -> None:
-        with contextlib.suppress(OSError):
-            self.conn.close()  # the worker sees end-of-file and exits
-        try:
-            self.process.wait(3)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(3)
 
 
 def _env() -> dict[str, str]:
@@ -204,7 +71,7 @@ class WorkerPool:
             image_threads=image_threads,
         )
         self._lock = threading.RLock()
-        self._workers = [_Worker(i, self.settings) for i in range(n)]
+        self._workers = [WorkerProcess(i, self.settings) for i in range(n)]
         self._where: dict[str, int] = {}  # session id -> worker index
         self._opened: dict[str, dict[str, Any]] = {}  # how each run was opened (to reopen it)
         self._running: dict[str, tuple[bool, int | None]] = {}  # last known (running, stop_at)
@@ -230,7 +97,7 @@ class WorkerPool:
         mine = [sid for sid, i in self._where.items() if i == index]
         return sum(self._running.get(sid, (False, None))[0] for sid in mine), len(mine)
 
-    def _least_loaded(self) -> _Worker:
+    def _least_loaded(self) -> WorkerProcess:
         self._replace_dead()
         return min(self._workers, key=lambda w: (*self._load(w.index), w.index))
 
@@ -240,7 +107,7 @@ class WorkerPool:
                 if not w.is_alive():
                     w.alive = False
                     w.stop()
-                    self._workers[i] = _Worker(i, self.settings)
+                    self._workers[i] = WorkerProcess(i, self.settings)
                     self.restarts += 1
 
     # --- runs -----------------------------------------------------------------------------
@@ -366,122 +233,3 @@ class WorkerPool:
         for w in self._workers:
             w.stop()
         shutil.rmtree(self._state_dir, ignore_errors=True)
-
-
-class LiveHandle:
-    """What a page holds for its run: every call is answered by the run's worker."""
-
-    def __init__(self, pool: WorkerPool, sid: str, kind: str, status: dict[str, Any]) -> None:
-        self.pool, self.sid, self.kind = pool, sid, kind
-        self.status = status
-        self.notice: str | None = None  # set when the pool moved or restarted the run
-
-    def _call(self, command: str, **kwargs) -> Any:
-        value = self.pool.call(self.sid, command, **kwargs)
-        if isinstance(value, dict):
-            if "pool_notice" in value:
-                self.notice = value.pop("pool_notice")
-            status = value.get("status", value)
-            if isinstance(status, dict) and "step" in status and "running" in status:
-                if kwargs.get("which", "a") == "a":
-                    self.status = status
-                else:  # a reply about B (gancore.live.ab) updates what the handle says of B
-                    self.status = {**self.status, "b": status}
-        return value
-
-    @property
-    def step_count(self) -> int:
-        return int(self.status["step"])
-
-    @property
-    def running(self) -> bool:
-        return bool(self.status["running"])
-
-    def refresh(self) -> dict[str, Any]:
-        return self._call("status")
-
-    def view(self, **options) -> dict[str, Any]:
-        return self._call("view", **options)
-
-    def timeline(self) -> list[dict[str, float]]:
-        return self._call("timeline")["timeline"]
-
-    def timelines(self) -> tuple[list[dict[str, float]], list[dict[str, float]] | None]:
-        """The run's curves, and its B's while there is one."""
-        reply = self._call("timeline")
-        return reply["timeline"], reply.get("b_timeline")
-
-    def step(self, steps: int | None = 1, *, only: str | None = None) -> dict[str, Any]:
-        return self._call("step", steps=steps, only=only, timeout=600.0)
-
-    def train(self, on: bool, *, stop_at: int | None = None) -> dict[str, Any]:
-        return self._call("train", on=on, stop_at=stop_at)
-
-    def speed(self, rate: float | None) -> dict[str, Any]:
-        """At most ``rate`` rounds a second while running (None: as fast as it goes)."""
-        return self._call("speed", rate=rate)
-
-    # ``which="b"``: the same on the run's B while there is one (gancore.live.ab)
-
-    def configure(self, which: str = "a", **changes) -> dict[str, Any]:
-        """Live hyperparameter edits (ValueError naming a bad value)."""
-        return self._call("configure", changes=changes, which=which)
-
-    def reset(self, which: str = "a", preset: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Fresh models from the seed (a pair's A: both A and B); with ``preset``, built from
-        that one instead (settings that shape D, such as PacGAN's pack, need this)."""
-        reply = self._call("reset", which=which, preset=preset, timeout=OPEN_TIMEOUT)
-        if preset is not None and which == "a":
-            self.pool.reopen_as(self.sid, preset)
-        return reply
-
-    def export_zip(self, which: str = "a") -> bytes:
-        return self._call("export_zip", which=which, timeout=600.0)
-
-    def gif(self, which: str = "a") -> bytes:
-        return self._call("gif", which=which, timeout=600.0)
-
-    def replay(self, step: int | None = None, which: str = "a") -> dict[str, Any]:
-        """The run's replay snapshot nearest ``step`` (None: the newest), with ``steps``, every
-        step kept (ValueError before the first snapshot)."""
-        return self._call("replay", step=step, which=which)
-
-    def replay_gif(self, which: str = "a") -> bytes:
-        return self._call("replay_gif", which=which, timeout=600.0)
-
-    def label_scores(self) -> dict[str, Any]:
-        return self._call("label_scores")
-
-    def samples(self, which: str = "a") -> Any:
-        return self._call("samples", which=which)
-
-    def describe(self, which: str = "a") -> dict[str, Any]:
-        """Facts about the run (its data, model shape, frames kept, quality estimates)."""
-        return self._call("describe", which=which)
-
-    def weights(self, which: str = "a") -> dict[str, dict[str, Any]]:
-        return self._call("weights", which=which)
-
-    def quality(self) -> dict[str, float] | None:
-        return self._call("quality", timeout=600.0)
-
-    def fork(self, *, fresh: bool = False, **changes) -> dict[str, Any]:
-        """A / B: B a copy of this run now (weights, optimizer state, noise), or A and B
-        afresh from the seed (``fresh``), with B's ``changes``. See gancore.live.ab."""
-        return self._call("fork", fresh=fresh, changes=changes, timeout=OPEN_TIMEOUT)
-
-    def unfork(self, keep: str = "a") -> dict[str, Any]:
-        """End an A / B comparison, keeping run ``keep`` ('a' or 'b') as this handle's run."""
-        return self._call("unfork", keep=keep)
-
-    def hold(self, on: bool = True) -> dict[str, Any]:
-        """B sits out (A trains alone) while ``on``; released, B catches up and goes on."""
-        return self._call("hold", on=on)
-
-    @property
-    def b(self) -> dict[str, Any] | None:
-        """B's status while there is a B (from the latest reply), else None."""
-        return self.status.get("b")
-
-    def close(self) -> None:
-        self.pool.close(self.sid)
