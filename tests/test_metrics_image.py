@@ -13,16 +13,14 @@ from torch import nn
 
 from gancore.data.images import load_dataset
 from gancore.eval.classifier import load_classifier
+from gancore.eval.feature_metrics import feature_statistics, frechet_distance, precision_recall
 from gancore.eval.image import (
     class_histogram,
     classifier_frechet_distance,
     evaluate_images,
-    feature_statistics,
-    frechet_distance,
     label_accuracy,
     mode_coverage_from_counts,
     mode_coverage_images,
-    precision_recall,
     predict_classes,
     real_reference,
 )
@@ -132,7 +130,7 @@ def test_precision_recall_disjoint_far_sets_are_zero_zero():
 
 
 def test_precision_recall_matches_brute_force_and_chunks(monkeypatch):
-    import gancore.eval.image as mi
+    import gancore.eval.feature_metrics as fm
 
     rng = np.random.default_rng(8)
     real, fake = rng.normal(size=(300, 5)), rng.normal(size=(250, 5)) * 1.3 + 0.4
@@ -140,7 +138,7 @@ def test_precision_recall_matches_brute_force_and_chunks(monkeypatch):
     got = precision_recall(real, fake, k=3)
     assert (got["precision"], got["recall"]) == pytest.approx(want, abs=1e-12)
     assert 0.2 < got["precision"] < 1 and 0.2 < got["recall"] < 1
-    monkeypatch.setattr(mi, "_CHUNK", 1000)  # a few rows per block: same answer
+    monkeypatch.setattr(fm, "_CHUNK", 1000)  # a few rows per block: same answer
     assert precision_recall(real, fake, k=3) == got
 
 
