@@ -92,7 +92,8 @@ def _page_fork() -> dict[str, list[float]]:
 
 def _replay_memory(data_root: str) -> dict[str, tuple[int, int]]:
     """(snapshots kept, bytes held) after filling each kind of run's replay."""
-    from gancore.live.runs import ImageRun, ToyRun
+    from gancore.live.image_run import ImageRun
+    from gancore.live.toy_run import ToyRun
     from gancore.presets.image import resolve_image_preset
     from gancore.presets.toy import resolve_preset
     from gancore.viz.lab import LAYERS_2D

@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from gancore.eval.stacked import PACGAN_SAMPLES, expected_modes_covered
-from gancore.live.runs import QUALITY_EVERY_SECONDS, STACKED_QUALITY_SAMPLES
+from gancore.live.image_run import QUALITY_EVERY_SECONDS, STACKED_QUALITY_SAMPLES
 from gancore.viz import lab as lplots
 from pages._live_chart import live_chart
 

@@ -16,7 +16,7 @@ from gancore.data.image_data import DatasetUnavailableError
 from gancore.data.image_zips import UnsafeArchiveError, extract_image_zip
 from gancore.io.format import count_parameters
 from gancore.live import LiveError
-from gancore.live.runs import CLASSIFIED, QUALITY_EVERY_SECONDS, QUALITY_SAMPLES
+from gancore.live.image_run import CLASSIFIED, QUALITY_EVERY_SECONDS, QUALITY_SAMPLES
 from gancore.models.dcgan import DCGANConfig
 from gancore.presets.image import list_image_presets, resolve_image_preset
 from gancore.viz import base_layout

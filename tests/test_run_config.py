@@ -87,7 +87,7 @@ def test_a_checkpoint_saved_with_the_old_metric_names_still_loads(tmp_path):
 
 
 def test_the_cli_and_the_labs_report_toy_metrics_under_one_set_of_names():
-    from gancore.live.runs import ToyRun
+    from gancore.live.toy_run import ToyRun
 
     dist = get_toy("ring8")
     fakes = dist.sample(2000, torch.Generator().manual_seed(3)).numpy().astype(np.float64)

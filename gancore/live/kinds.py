@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from gancore.live.pix2pix_run import Pix2PixRun
-from gancore.live.runs import ImageRun, LiveRun, ToyRun
+from gancore.live.image_run import ImageRun
+from gancore.live.runs import LiveRun
+from gancore.live.toy_run import ToyRun
 
 RUN_CLASSES: dict[str, type[LiveRun]] = {"toy": ToyRun, "image": ImageRun, "pix2pix": Pix2PixRun}
 
