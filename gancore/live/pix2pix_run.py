@@ -62,6 +62,10 @@ class Pix2PixRun(LiveRun):
             self.error = f"The L1-only twin diverged: {err}"
         return done
 
+    def status(self) -> dict[str, Any]:
+        """LiveRun.status, with the GAN's L1 weight (``configure(l1_lambda=...)`` edits it)."""
+        return {**super().status(), "l1_lambda": float(self.trainer.model_config.l1_lambda)}
+
     def extra_metrics(self) -> dict[str, float]:
         last = self.baseline.history[-1] if self.baseline.history else {}
         out = {"baseline_step": float(self.baseline.step_count)}
@@ -164,7 +168,7 @@ class Pix2PixRun(LiveRun):
         config = {
             "kind": "pix2pix",
             "description": self.preset.get("description", ""),
-            "model": self.preset["model"],
+            "model": t.model_config.to_dict(),  # with the L1 weight as edited live
             "train": t.config.to_dict(),
             "data": dict(self.preset["data"]),
             "metrics": {

@@ -130,9 +130,23 @@ class Pix2PixTrainer(Trainer):
             super().remove_callback(event, fn)
 
     def update_config(self, **changes: Any) -> None:
-        """Trainer.update_config, refusing settings pix2pix would silently ignore."""
+        """Trainer.update_config, refusing settings pix2pix would silently ignore; also takes
+        ``l1_lambda``, the L1 term's weight in G's objective (from the next round on)."""
+        model = self.model_config
+        if "l1_lambda" in changes:  # Pix2PixConfig validates it (a number in [0, 1e4])
+            model = replace(model, l1_lambda=changes.pop("l1_lambda"))
         check_train_config(replace(self.config, **changes))
         super().update_config(**changes)
+        self.model_config = model
+
+    def state_dict(self) -> dict[str, Any]:
+        """Trainer.state_dict with the L1 weight (edited live, it may differ from the model's)."""
+        return {**super().state_dict(), "l1_lambda": float(self.model_config.l1_lambda)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        if "l1_lambda" in state:
+            self.model_config = replace(self.model_config, l1_lambda=float(state["l1_lambda"]))
 
     def _pair(self, n: int) -> tuple[Tensor, Tensor]:
         x, y = self.data.next_batch(n)
