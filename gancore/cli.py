@@ -161,7 +161,9 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("link", help="print a link that opens the app on a preset and settings")
     s.add_argument("preset", help="a preset name (see `presets`)")
     _add_set(s, "a changed value, as for train (repeatable); also view.layers=... and b.train.*")
-    s.add_argument("--page", help="lab-1d, lab-2d or images (default: the preset's own)")
+    s.add_argument(
+        "--page", help="lab-1d, lab-2d, images or image-to-image (default: the preset's own)"
+    )
     s.add_argument("--base", default=None, help="the app's address (default http://localhost:8501)")
     s.set_defaults(func=cmd_link)
     return p
@@ -435,7 +437,8 @@ def cmd_push(args, argv) -> int:
 def cmd_link(args, argv) -> int:
     from gancore import links
 
-    if not links.is_image_preset(args.preset) and args.preset not in links.list_presets():
+    known = links.is_image_preset(args.preset) or links.is_pix2pix_preset(args.preset)
+    if not known and args.preset not in links.list_presets():
         raise UserError(f"no preset named {args.preset!r}; see `python -m gancore presets`.")
     page = args.page or links.page_for(links.resolve(args.preset))
     query = {"preset": args.preset}

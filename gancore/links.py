@@ -22,15 +22,18 @@ from typing import Any
 from urllib.parse import urlencode
 
 from gancore.presets.image import list_image_presets, resolve_image_preset
+from gancore.presets.pix2pix import list_pix2pix_presets, resolve_pix2pix_preset
 from gancore.presets.toy import list_presets, resolve_preset
 from gancore.viz.lab import LAYERS_2D
 
 DEFAULT_BASE = "http://localhost:8501"
 SECTIONS = ("data", "model", "train")  # in this order in a link
 # The app's pages that a link can open (their url paths), and what each trains.
-PAGES = {"lab-1d": "toy 1D", "lab-2d": "toy 2D", "images": "image"}
+PAGES = {"lab-1d": "toy 1D", "lab-2d": "toy 2D", "images": "image", "image-to-image": "pix2pix"}
 # Keys of a page itself, not of the run's configuration: key -> (pages, allowed values).
 VIEW_KEYS = {"view.layers": (("lab-2d",), LAYERS_2D)}
+# Values a page's pickers offer, where they are fewer than the presets take: page -> key -> values
+PAGE_CHOICES = {"image-to-image": {"data.name": ("mnist", "fashion-mnist")}}
 
 
 class LinkError(ValueError):
@@ -68,10 +71,17 @@ def is_image_preset(name: str) -> bool:
     return name in list_image_presets()
 
 
+def is_pix2pix_preset(name: str) -> bool:
+    return name in list_pix2pix_presets()
+
+
 def resolve(name: str, overrides: list[str] | None = None) -> dict[str, Any]:
-    """A named toy or image preset with ``--set`` edits applied (ValueError says why not)."""
+    """A named toy, image or pix2pix preset with ``--set`` edits applied (ValueError says why
+    not)."""
     if is_image_preset(name):
         return resolve_image_preset(name, overrides=overrides)
+    if is_pix2pix_preset(name):
+        return resolve_pix2pix_preset(name, overrides=overrides)
     return resolve_preset(name, overrides=overrides)
 
 
@@ -79,6 +89,8 @@ def page_for(preset: dict[str, Any]) -> str:
     """The page that trains this preset."""
     if preset["kind"] == "image":
         return "images"
+    if preset["kind"] == "pix2pix":
+        return "image-to-image"
     return f"lab-{preset['model']['data_dim']}d"
 
 
@@ -88,6 +100,8 @@ def presets_for_page(page: str) -> list[str]:
         raise ValueError(f"unknown page {page!r}; choose one of {', '.join(PAGES)}")
     if page == "images":
         return list(list_image_presets())
+    if page == "image-to-image":
+        return list(list_pix2pix_presets())
     return [n for n in list_presets() if page_for(resolve_preset(n)) == page]
 
 
@@ -213,6 +227,9 @@ def read_link(query: Mapping[str, str], *, page: str) -> Link:
                 f"unknown key {key!r}: a link takes preset, the CLI's --set keys "
                 f"(data.*, model.*, train.*) and {sorted(VIEW_KEYS)}",
             )
+        offered_values = PAGE_CHOICES.get(page, {}).get(key)
+        if offered_values is not None and text not in offered_values:
+            raise LinkError(key, f"{key}={text!r}: this page offers {list(offered_values)}")
         item = f"{key}={text}"
         try:  # one key at a time, so the message names the key at fault
             resolve(name, [*link.overrides, item])
