@@ -15,6 +15,7 @@ from typing import IO, Any
 from PIL import Image, UnidentifiedImageError
 
 from gancore.data.folders import IMAGE_EXTENSIONS, MAX_IMAGE_PIXELS
+from gancore.io.unzip import CORRUPT_ZIP_ERRORS, InflatedTooFar, copy_member
 
 
 class UnsafeArchiveError(ValueError):
@@ -110,20 +111,18 @@ def extract_image_zip(
         try:
             for info, target in plan:
                 # count real bytes: declared sizes in the directory can lie
-                buf = bytearray()
-                with zf.open(info) as fh:
-                    while chunk := fh.read(1 << 20):
-                        buf += chunk
-                        total += len(chunk)
-                        if (
-                            len(buf) > min(max_file_bytes, info.file_size)
-                            or total > max_total_bytes
-                        ):
-                            raise UnsafeArchiveError(
-                                f"zip member {info.filename!r} inflates past its declared size or the limits"
-                            )
+                buf = io.BytesIO()
+                limit = min(max_file_bytes, info.file_size, max_total_bytes - total)
                 try:
-                    with Image.open(io.BytesIO(buf)) as im:  # parses the header, decodes nothing
+                    total += copy_member(zf, info, buf, limit=limit)
+                except InflatedTooFar:
+                    raise UnsafeArchiveError(
+                        f"zip member {info.filename!r} inflates past its declared size or the limits"
+                    ) from None
+                try:
+                    with Image.open(
+                        io.BytesIO(buf.getvalue())
+                    ) as im:  # parses the header, decodes nothing
                         width, height = im.size
                         if width * height <= max_pixels:
                             im.verify()
@@ -137,9 +136,9 @@ def extract_image_zip(
                         f"image {info.filename!r} is {width}x{height}, over the limit of {max_pixels:,} pixels"
                     )
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(bytes(buf))
+                target.write_bytes(buf.getvalue())
                 written.append(target)
-        except (UnsafeArchiveError, zipfile.BadZipFile, EOFError) as err:
+        except (UnsafeArchiveError, *CORRUPT_ZIP_ERRORS) as err:
             for p in written:  # all or nothing, so a refused upload leaves no half set
                 p.unlink(missing_ok=True)
             if isinstance(err, UnsafeArchiveError):

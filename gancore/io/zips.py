@@ -6,6 +6,7 @@ from pathlib import Path
 
 from gancore.io.checkpoint import save_checkpoint
 from gancore.io.format import CONFIG_NAME, LEGACY_NAME, PUSHED_FILES, CheckpointError
+from gancore.io.unzip import CORRUPT_ZIP_ERRORS, InflatedTooFar, copy_member
 
 MAX_ZIP_BYTES = 200_000_000  # an uploaded checkpoint zip, unpacked, at most
 
@@ -19,7 +20,6 @@ def extract_checkpoint_zip(data: bytes, dest: str | Path) -> Path:
     """
     import io
     import zipfile
-    import zlib
 
     wanted = {*PUSHED_FILES, LEGACY_NAME}
     dest = Path(dest)
@@ -44,14 +44,12 @@ def extract_checkpoint_zip(data: bytes, dest: str | Path) -> Path:
         total = 0
         try:
             for info in members:
-                with zf.open(info) as src, open(dest / Path(info.filename).name, "wb") as out:
-                    while chunk := src.read(1 << 20):
-                        total += len(chunk)
-                        if total > MAX_ZIP_BYTES:
-                            msg = "the zip unpacks to more than it declares"
-                            raise CheckpointError(msg, reason="too_large")
-                        out.write(chunk)
-        except (zipfile.BadZipFile, zlib.error, EOFError) as err:
+                with open(dest / Path(info.filename).name, "wb") as out:
+                    total += copy_member(zf, info, out, limit=MAX_ZIP_BYTES - total)
+        except InflatedTooFar:
+            msg = "the zip unpacks to more than it declares"
+            raise CheckpointError(msg, reason="too_large") from None
+        except CORRUPT_ZIP_ERRORS as err:
             raise CheckpointError(f"the zip is damaged ({err})", reason="corrupt") from None
     return dest
 
