@@ -11,14 +11,17 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
-from gancore.data.folders import scan_folder
 from gancore.data.image_data import DatasetUnavailableError
 from gancore.data.image_zips import UnsafeArchiveError, extract_image_zip
 from gancore.io.format import count_parameters
 from gancore.live import LiveError
 from gancore.live.image_run import CLASSIFIED, QUALITY_EVERY_SECONDS, QUALITY_SAMPLES
 from gancore.models.dcgan import DCGANConfig
-from gancore.presets.image import list_image_presets, resolve_image_preset
+from gancore.presets.image import (
+    list_image_presets,
+    resolve_image_preset,
+    retarget_image_preset,
+)
 from gancore.viz import base_layout
 from gancore.viz import lab as lplots
 from pages import _hosted as hosted
@@ -67,7 +70,6 @@ DATA_CHOICES = {
     "stacked-mnist": "Stacked MNIST (3 digits as R, G, B: 1000 modes)",
     "folder": "your images (a zip upload)",
 }
-CHANNELS = {"mnist": 1, "fashion-mnist": 1, "cifar10": 3, "stacked-mnist": 3, "folder": 3}
 SIZES = (28, 32, 64)
 # what this page's pickers hold (the rest of a link is applied on top of them)
 LINK_WIDGET_KEYS = ("train.seed", "data.name", "model.image_size")
@@ -158,22 +160,10 @@ def _with_data_and_size(preset: dict[str, Any], data: str, size: int) -> dict[st
     """The preset on other data or at another size (None until an upload is there)."""
     if data == preset["data"]["name"] and size == preset["model"]["image_size"]:
         return preset
-    preset = {**preset, "data": {"name": data}, "model": dict(preset["model"])}
-    preset["model"].update(image_size=size, channels=CHANNELS[data])
-    if data == "folder":
-        folder = images_zip_ui()
-        if folder is None:
-            return None
-        preset["data"]["path"] = folder
-        if preset["model"]["num_classes"]:
-            _, _, classes = scan_folder(folder)
-            if len(classes) < 2:
-                raise ValueError(
-                    "a conditional preset needs labels: put each class's images in its own "
-                    "sub-folder of the zip, or pick an unconditional preset (dcgan-mnist)"
-                )
-            preset["model"]["num_classes"] = len(classes)
-    return resolve_image_preset(preset)
+    folder = images_zip_ui() if data == "folder" else None
+    if data == "folder" and folder is None:
+        return None
+    return retarget_image_preset(preset, data, size, folder=folder)
 
 
 def images_zip_ui() -> str | None:

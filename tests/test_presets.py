@@ -147,3 +147,31 @@ def test_ring8_preset_learns_the_ring_quickly():
     with torch.no_grad():
         m = mode_metrics(G(z), dist.modes, dist.mode_std)
     assert m["modes_captured"] >= 4
+
+
+def test_an_image_preset_retargets_to_other_data_and_sizes(tmp_path):
+    from PIL import Image
+
+    from gancore.presets.image import resolve_image_preset, retarget_image_preset
+
+    base = resolve_image_preset("cgan-mnist")
+    assert retarget_image_preset(base, "mnist", 28) == base
+    cifar = retarget_image_preset(base, "cifar10", 32)
+    assert (cifar["data"], cifar["model"]["channels"], cifar["model"]["image_size"]) == (
+        {"name": "cifar10"},
+        3,
+        32,
+    )
+    for cls in ("cats", "dogs", "owls"):
+        (tmp_path / cls).mkdir()
+        Image.new("RGB", (8, 8)).save(tmp_path / cls / "a.png")
+    folder = retarget_image_preset(base, "folder", 32, folder=str(tmp_path))
+    assert folder["data"] == {"name": "folder", "path": str(tmp_path)}
+    assert folder["model"]["num_classes"] == 3
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    Image.new("RGB", (8, 8)).save(flat / "a.png")
+    with pytest.raises(ValueError, match="needs labels"):
+        retarget_image_preset(base, "folder", 32, folder=str(flat))
+    with pytest.raises(ValueError, match="data must be one of"):
+        retarget_image_preset(base, "imagenet", 32)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gancore.live.pix2pix_run import Pix2PixRun
 from gancore.live.image_run import ImageRun
+from gancore.live.pix2pix_run import Pix2PixRun
 from gancore.live.runs import LiveRun
 from gancore.live.toy_run import ToyRun
 

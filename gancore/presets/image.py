@@ -18,6 +18,7 @@ import copy
 from dataclasses import replace
 from typing import Any
 
+from gancore.data.folders import scan_folder
 from gancore.data.images import DATASETS, ImageSource, dataset_name, open_image_source
 from gancore.models.dcgan import DCGANConfig, build_models
 from gancore.presets.overrides import apply_overrides, check_sections
@@ -27,6 +28,7 @@ from gancore.train.trainer import TrainConfig, Trainer
 # torchvision sets and their class counts; a folder's classes are known only once it is read
 DATASET_CLASSES = {"mnist": 10, "fashion-mnist": 10, "cifar10": 10, "stacked-mnist": 1000}
 DATA_KEYS = {"name", "path", "max_images"}
+CHANNELS = {"mnist": 1, "fashion-mnist": 1, "cifar10": 3, "stacked-mnist": 3, "folder": 3}
 
 
 def _image(description: str, data: dict, model: dict, train: dict) -> dict[str, Any]:
@@ -207,6 +209,35 @@ def resolve_image_preset(
     # a canonical dataset name in the saved config ("FashionMNIST" -> "fashion-mnist")
     preset["data"]["name"] = dataset_name(preset["data"]["name"])
     return preset
+
+
+def retarget_image_preset(
+    preset: dict[str, Any], data: str, size: int, *, folder: str | None = None
+) -> dict[str, Any]:
+    """The image preset on another dataset and / or at another image size, validated.
+
+    The model takes the dataset's channels; ``data="folder"`` needs the ``folder`` of images,
+    and a conditional preset then needs at least two class sub-folders (their count becomes
+    model.num_classes)."""
+    if data == preset["data"]["name"] and size == preset["model"]["image_size"]:
+        return resolve_image_preset(preset)
+    if data not in CHANNELS:
+        raise ValueError(f"data must be one of {sorted(CHANNELS)}, got {data!r}")
+    out = {**preset, "data": {"name": data}, "model": dict(preset["model"])}
+    out["model"].update(image_size=size, channels=CHANNELS[data])
+    if data == "folder":
+        if folder is None:
+            raise ValueError("data=folder needs the folder of images")
+        out["data"]["path"] = str(folder)
+        if out["model"]["num_classes"]:
+            _, _, classes = scan_folder(folder)
+            if len(classes) < 2:
+                raise ValueError(
+                    "a conditional preset needs labels: put each class's images in its own "
+                    "sub-folder of the zip, or pick an unconditional preset (dcgan-mnist)"
+                )
+            out["model"]["num_classes"] = len(classes)
+    return resolve_image_preset(out)
 
 
 def open_preset_data(
