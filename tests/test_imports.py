@@ -136,3 +136,19 @@ def test_the_cycle_finder_finds_a_circle():
     assert "gancore.io.format" in graph["gancore.io.checkpoint"]
     assert "gancore.io.checkpoint" in graph["gancore.io.hub"]
     assert not graph["gancore.io.format"] & {m for m in graph if m.startswith("gancore.io.")}
+
+
+def test_the_public_names_resolve_with_docstrings_and_import_gancore_stays_light():
+    import subprocess
+    import sys
+
+    import gancore
+
+    for name in gancore.__all__[1:]:
+        value = getattr(gancore, name)
+        assert (value.__doc__ or "").strip(), f"gancore.{name} has no docstring"
+    assert gancore.load_checkpoint.__module__ == "gancore.io.hub"
+    assert gancore.resolve_run("ring8").kind == "toy"
+    code = "import sys, gancore; from gancore import theory; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.stdout.strip() == "False", out.stderr
