@@ -30,6 +30,7 @@ BENCHMARKS = [
     "community_speed",
     "what_if",
     "pix2pix_targets",
+    "canvas_rate",
 ]
 
 HEADER = """# Benchmarks

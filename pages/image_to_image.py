@@ -16,18 +16,15 @@ from gancore.data.image_data import DatasetUnavailableError
 from gancore.data.image_zips import UnsafeArchiveError
 from gancore.data.paired import extract_pairs_zip
 from gancore.io.format import count_parameters
-from gancore.io.hub import load_checkpoint
-from gancore.io.sources import list_shipped_checkpoints
 from gancore.live import LiveError
 from gancore.models.pix2pix import Pix2PixConfig
 from gancore.presets.pix2pix import resolve_pix2pix_preset
 from gancore.tasks import TASKS
 from gancore.train.losses import LOSSES
-from gancore.train.pix2pix import translate
 from gancore.viz import lab as lplots
-from gancore.viz import render
 from gancore.viz.pix2pix import patch_map_figure
 from pages import _hosted as hosted
+from pages import _links as links_ui
 from pages._lab import (
     LOSS_LABELS,
     Lab,
@@ -41,8 +38,12 @@ from pages._lab import (
 )
 from pages._lab_export import animation_ui, checkpoint_zip_ui
 from pages._live_chart import live_chart
+from pages._p2p_drawing import drawing_ui
 
 KEY = "p2plab"
+PAGE = "image-to-image"  # its url path (streamlit_app.py), as links name it
+# what this page's pickers hold (the rest of a link is applied on top of them)
+LINK_WIDGET_KEYS = ("train.seed", "data.name", "model.task")
 PACE_SECONDS = 1.0
 TASK_PRESETS = {  # task -> the preset it starts from, and its default data
     "edges": "pix2pix-edges-mnist",
@@ -51,17 +52,41 @@ TASK_PRESETS = {  # task -> the preset it starts from, and its default data
     "paired": "pix2pix-edges-mnist",
 }
 DATA_CHOICES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
-CANVAS = 28  # the drawing canvas: a 28 x 28 lattice of paintable pixels
+L1_LAMBDA_MAX = 10_000.0  # Pix2PixConfig's range for model.l1_lambda
+LAMBDA_HELP = (
+    "G minimises the GAN loss + lambda x L1 to the target: a larger lambda keeps outputs "
+    "closer to the target but blurrier, a smaller one leaves more to D (sharper, freer; 0 is "
+    "the GAN loss alone)."
+)
 
 
 def setup() -> Lab | None:
-    """Task, data and seed; a new run (GAN and L1-only twin) when any of them changes."""
+    """Task, data and seed, set from the page's link if it has one; a new run (GAN and L1-only
+    twin) when any of them (or the link) changes."""
+
+    def from_link(link: links_ui.Link, resolved: dict[str, Any]) -> None:
+        task, train = resolved["model"]["task"], resolved["train"]
+        values = {
+            "task": task,
+            "seed": train["seed"],
+            f"data_{task}": resolved["data"]["name"],
+            "loss": train["loss"],
+            "lr_g": train["lr_g"],
+            "lr_d": train["lr_d"],
+            "l1_lambda": float(resolved["model"]["l1_lambda"]),
+        }
+        st.session_state.update({f"{KEY}_{k}": v for k, v in values.items()})
+
+    link = links_ui.opened(KEY, PAGE, from_link)
     c1, c2, c3 = st.columns([3, 2, 1])
     task = c1.selectbox(
         "task", list(TASKS), key=f"{KEY}_task", format_func=lambda t: f"{t}: {TASKS[t]}"
     )
-    seed = int(c3.number_input("seed", 0, 2**31 - 1, 0, step=1, key=f"{KEY}_seed"))
+    st.session_state.setdefault(f"{KEY}_seed", 0)
+    seed = int(c3.number_input("seed", 0, 2**31 - 1, step=1, key=f"{KEY}_seed"))
     name = TASK_PRESETS[task]
+    if link is not None and link.resolved()["model"]["task"] == task:
+        name = link.preset  # the linked preset, while its task is picked
     overrides = [f"model.task={task}"]
     if task == "paired":
         c2.caption("your pairs: a zip below")
@@ -71,21 +96,20 @@ def setup() -> Lab | None:
         overrides = ["data.name=pairs", f"data.path={folder}", *overrides]
     else:
         default = "fashion-mnist" if task == "inpaint" else "mnist"
+        st.session_state.setdefault(f"{KEY}_data_{task}", default)
         data = c2.selectbox(
-            "data",
-            list(DATA_CHOICES),
-            index=list(DATA_CHOICES).index(default),
-            key=f"{KEY}_data_{task}",
-            format_func=DATA_CHOICES.get,
+            "data", list(DATA_CHOICES), key=f"{KEY}_data_{task}", format_func=DATA_CHOICES.get
         )
-        overrides.append(f"data.name={data}")
+        fixed = links_ui.fixed_overrides(link, name, data, widget_keys=LINK_WIDGET_KEYS)
+        overrides += [f"data.name={data}", *fixed]
     try:
         wanted = resolve_pix2pix_preset(name, seed=seed, overrides=overrides)
     except ValueError as err:
         st.error(f"That setting cannot be used: {err}.")
         return None
     lab: Lab | None = st.session_state.get(KEY)
-    if lab is None or _identity(lab.preset) != _identity(wanted):
+    relink = links_ui.relink(KEY)
+    if lab is None or relink or _identity(lab.preset) != _identity(wanted):
         try:
             check_limits(wanted)
             threads = hosted.limits().threads(os.cpu_count() or 1)
@@ -97,6 +121,23 @@ def setup() -> Lab | None:
             st.error(f"{name} cannot be trained here: {str(err).rstrip('.')}.")
             return None
     return lab
+
+
+def share(lab: Lab) -> None:
+    """The page's setting in its URL (the CLI's --set keys), and a link to copy."""
+    current = {
+        **lab.preset,
+        "model": {**lab.preset["model"], "l1_lambda": lab.status["l1_lambda"]},
+        "train": {**lab.preset["train"], **lab.config},
+    }
+    paired = lab.preset["model"]["task"] == "paired"
+    links_ui.share_ui(
+        KEY,
+        PAGE,
+        lab.name,
+        current,
+        unlinkable="Your uploaded pairs are not part of a link." if paired else None,
+    )
 
 
 def _identity(preset: dict[str, Any]) -> tuple:
@@ -142,30 +183,32 @@ def pairs_zip_ui() -> str | None:
 
 def knobs_ui(lab: Lab) -> None:
     """The loss and learning rates, applied live to the GAN (its twin keeps the defaults)."""
-    cfg = lab.config
+    cfg, lam0 = lab.config, float(lab.status["l1_lambda"])
     with st.expander("Training hyperparameters — applied live"):
-        c = st.columns(3)
-        losses = list(LOSSES)
+        c = st.columns(4)
+        for k, v in [*((k, cfg[k]) for k in ("loss", "lr_g", "lr_d")), ("l1_lambda", lam0)]:
+            st.session_state.setdefault(f"{KEY}_{k}", v)  # a link may have set them already
         loss = c[0].selectbox(
-            "GAN loss",
-            losses,
-            index=losses.index(cfg["loss"]),
-            format_func=LOSS_LABELS.get,
-            key=f"{KEY}_loss",
+            "GAN loss", list(LOSSES), format_func=LOSS_LABELS.get, key=f"{KEY}_loss"
         )
-        lr_g = c[1].number_input(
-            "G learning rate", 1e-5, 1e-2, cfg["lr_g"], format="%.5f", key=f"{KEY}_lr_g"
-        )
-        lr_d = c[2].number_input(
-            "D learning rate", 1e-5, 1e-2, cfg["lr_d"], format="%.5f", key=f"{KEY}_lr_d"
+        lr_g = c[1].number_input("G learning rate", 1e-5, 1e-2, format="%.5f", key=f"{KEY}_lr_g")
+        lr_d = c[2].number_input("D learning rate", 1e-5, 1e-2, format="%.5f", key=f"{KEY}_lr_d")
+        lam = c[3].number_input(
+            "lambda (L1 weight)",
+            0.0,
+            L1_LAMBDA_MAX,
+            step=10.0,
+            format="%g",
+            key=f"{KEY}_l1_lambda",
+            help=LAMBDA_HELP,
         )
         changes = {"loss": loss, "lr_g": float(lr_g), "lr_d": float(lr_d)}
-        if any(cfg[k] != v for k, v in changes.items()):
+        changes = {k: v for k, v in changes.items() if cfg[k] != v}
+        if float(lam) != lam0:
+            changes["l1_lambda"] = float(lam)
+        if changes:
             call(lambda: lab.handle.configure(**changes))
-        st.caption(
-            f"lambda (L1 weight) = {lab.preset['model']['l1_lambda']:g}, set by the preset; "
-            "`python -m gancore train PRESET --set model.l1_lambda=…` trains another."
-        )
+        st.caption(f"lambda: {LAMBDA_HELP} The L1-only twin keeps the preset's lambda.")
 
 
 def _target_ui(lab: Lab) -> None:
@@ -248,109 +291,13 @@ def export(lab: Lab) -> None:
     animation_ui(KEY, lab, c2)
 
 
-def drawing_ui(lab: Lab) -> None:
-    """Draw your own input: paint pixels on a 28 x 28 lattice; both models translate it."""
-    st.subheader("Draw your own input")
-    size = lab.preset["model"]["image_size"]
-    if size != CANVAS:
-        st.info(f"The canvas is {CANVAS} x {CANVAS}; this model works at {size} px.")
-        return
-    task = lab.preset["model"]["task"]
-    ink = True
-    if task == "edges":
-        ink = st.radio(
-            "your strokes are",
-            ["ink (the sketch is their edges)", "the sketch itself (draw outlines)"],
-            horizontal=True,
-            key=f"{KEY}_ink",
-            help="The model was trained on Sobel edges of digits: double outlines. Painted "
-            "regions read best as ink; thin outlines drawn as the sketch often come out faint.",
-        ).startswith("ink")
-    hint = {
-        "edges": "Paint a digit (or its outline, as in the input row above).",
-        "superres4": "Draw a digit: it is averaged to 7 x 7, and the models bring back 28 x 28.",
-        "inpaint": "Draw something: its centre square is hidden, and the models fill it in.",
-        "paired": "Draw an input like the ones in A/.",
-    }[task]
-    painted: set[tuple[int, int]] = st.session_state.setdefault(f"{KEY}_painted", set())
-    c1, c2, c3 = st.columns([1, 1, 2])
-    if c1.button("Start from the first example", key=f"{KEY}_from_example"):
-        first = lab.extra.get("first") or {}
-        x = first.get("first_input" if task == "edges" and not ink else "first_target")
-        if x is not None:
-            painted.clear()
-            painted.update(zip(*np.nonzero(x > 0), strict=True))
-            st.session_state[f"{KEY}_canvas_n"] = st.session_state.get(f"{KEY}_canvas_n", 0) + 1
-    if c2.button("Clear", key=f"{KEY}_clear_drawing"):
-        painted.clear()  # and a fresh canvas widget, whose old selection would paint again
-        st.session_state[f"{KEY}_canvas_n"] = st.session_state.get(f"{KEY}_canvas_n", 0) + 1
-    c3.caption(f"{hint} Box- or lasso-select (or click) dots to paint them.")
-    coords = np.linspace(-3.0, 3.0, CANVAS)
-    gx, gy = np.meshgrid(coords, coords[::-1])  # row 0 at the top
-    drawn = np.array([(coords[c], coords[::-1][r]) for r, c in sorted(painted)]).reshape(-1, 2)
-    left, right = st.columns([1.2, 1])
-    with left:
-        event = st.plotly_chart(
-            lplots.canvas_figure(gx.ravel(), gy.ravel(), drawn),
-            key=f"{KEY}_canvas_{st.session_state.get(f'{KEY}_canvas_n', 0)}",
-            on_select="rerun",
-            selection_mode=("box", "lasso", "points"),
-            width="stretch",
-        )
-    for p in event.selection.points if event else []:
-        if p.get("curve_number") == 0:
-            c = int(np.argmin(np.abs(coords - p["x"])))
-            r = int(np.argmin(np.abs(coords[::-1] - p["y"])))
-            painted.add((r, c))
-    image = -np.ones((CANVAS, CANVAS), np.float32)
-    for r, c in painted:
-        image[r, c] = 1.0
-    reply = call(lambda: lab.handle.view(drawn=image, ink=ink, pictures=False))
-    if reply is None:
-        return
-    shipped = _shipped_for(task, size)
-    choice = right.radio(
-        "translated by",
-        ["the models training above", *shipped],
-        key=f"{KEY}_draw_model",
-        help="Shipped checkpoints (checkpoints/) of this task, trained for 5 minutes on a CPU.",
-    )
-    if choice in shipped:
-        gan = _shipped(choice).generator
-        out = translate(gan, reply["drawn_input"][None])[0]
-        row, names = np.stack([reply["drawn_input"], out]), f"model input · {choice}"
-    else:
-        row = np.stack([reply["drawn_input"], reply["drawn_gan"], reply["drawn_l1"]])
-        names = "model input · pix2pix · L1 only"
-    n = len(row)
-    right.image(
-        render.to_png(render.image_grid(row, nrow=n, pad=1).resize((n * 150, 150), 0)),
-        caption=f"{len(painted)} pixels painted · {names}",
-        width="stretch",
-    )
-    lab.extra["drawn_gan"] = reply["drawn_gan"]
-
-
-def _shipped_for(task: str, size: int) -> list[str]:
-    out = []
-    for name in list_shipped_checkpoints(kinds=("pix2pix",)):
-        model = _shipped(name).config["model"]
-        if model["task"] == task and model["image_size"] == size:
-            out.append(name)
-    return out
-
-
-@st.cache_resource(show_spinner=False)
-def _shipped(name: str):
-    return load_checkpoint(name)
-
-
 st.title("Image to image")
 st.markdown(
     "pix2pix (Isola et al. 2017): a U-Net generator with skip connections turns an input "
     "image into an output, and a PatchGAN discriminator judges (input, output) pairs patch "
-    "by patch. G minimises the GAN loss plus lambda x L1 to the target (lambda = 100). Beside "
-    "it the same U-Net learns from L1 alone, in the same time share: compare the rows."
+    "by patch. G minimises the GAN loss plus lambda x L1 to the target (lambda = 100 by "
+    "default; edit it live below). Beside it the same U-Net learns from L1 alone, in the "
+    "same time share: compare the rows."
 )
 lab = setup()
 if lab is None:
@@ -359,9 +306,10 @@ transport_ui(
     KEY, lab, step_sizes=(1, 10), extra=_target_ui, stop_at=lambda lab: lab.extra["target"]
 )
 knobs_ui(lab)
+share(lab)
 live_loop(KEY, lab, draw, lambda lab: lab.handle.view())
 export(lab)
 if "first" not in lab.extra:
     desc = call(lab.handle.describe) or {}
     lab.extra["first"] = {k: np.asarray(v) for k, v in desc.items() if k.startswith("first_")}
-drawing_ui(lab)
+drawing_ui(KEY)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -45,6 +47,16 @@ def test_steps_train_both_models_and_redraw(at):
     assert any("step 10 of" in p.proto.text for p in at.get("progress"))
 
 
+def _pads(at: AppTest) -> list[dict]:
+    """The arguments the page gave its drawing pads (a custom component: AppTest only holds
+    what the page sent it)."""
+    return [
+        json.loads(e.proto.json_args)
+        for e in at.get("component_instance")
+        if "draw_canvas" in e.proto.component_name
+    ]
+
+
 def test_drawing_is_translated_by_both_models(at):
     at.button(key="p2plab_from_example").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -53,11 +65,53 @@ def test_drawing_is_translated_by_both_models(at):
     assert 20 < len(painted) < 28 * 28
     first = lab.extra["drawn_gan"].copy()
     assert first.shape == (1, 28, 28)
+    (pad,) = _pads(at)  # the pad shows the example and the translations of both models
+    assert pad["bits"].count("1") == len(painted) and pad["caption"].startswith(
+        f"{len(painted)} pixels painted"
+    )
+    assert [o["label"] for o in pad["outputs"]] == ["model input", "pix2pix", "L1 only"]
+    gan = np.frombuffer(base64.b64decode(pad["outputs"][1]["data"]), np.uint8)
+    assert np.abs(gan / 127.5 - 1 - first.ravel()).max() <= 1 / 127.5 + 1e-6
     at.button(key="p2plab_step10").click().run()
     assert not at.exception
     assert not np.array_equal(at.session_state["p2plab"].extra["drawn_gan"], first)
     at.button(key="p2plab_clear_drawing").click().run()
     assert len(at.session_state["p2plab_painted"]) == 0
+    assert _pads(at)[0]["bits"] == "0" * 28 * 28
+
+
+def test_a_drawing_from_the_pad_is_translated(at):
+    """What the pad sends (its widget value: the bits, a sequence number, the version of the
+    drawing it drew on) becomes the painted set, and the answer echoes its number."""
+    from pages._draw_canvas import bits_of
+
+    stroke = {(r, 14) for r in range(5, 23)}
+    version = _pads(at)[0]["version"]
+    at.session_state["p2plab_pad"] = {"bits": bits_of(stroke, 28), "seq": 7, "version": version}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["p2plab_painted"] == stroke
+    (pad,) = _pads(at)
+    assert pad["seq"] == 7 and pad["caption"].startswith("18 pixels painted")
+    # a drawing sent before Clear (an older version) cannot paint again
+    at.button(key="p2plab_clear_drawing").click().run()
+    at.session_state["p2plab_pad"] = {"bits": bits_of(stroke, 28), "seq": 8, "version": version}
+    at.run()
+    assert at.session_state["p2plab_painted"] == set()
+
+
+def test_lambda_edited_on_the_page_reaches_the_run(at):
+    def objective_weight(at) -> float:  # G's loss = GAN term + lambda * L1, as trained
+        last = at.session_state["p2plab"].handle.status["last"]
+        return (last["g_loss"] - last["g_gan"]) / last["l1"]
+
+    at.button(key="p2plab_step").click().run()
+    assert objective_weight(at) == pytest.approx(100.0, rel=1e-4)
+    at.number_input(key="p2plab_l1_lambda").set_value(10.0).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["p2plab"].handle.status["l1_lambda"] == 10.0
+    at.button(key="p2plab_step").click().run()
+    assert objective_weight(at) == pytest.approx(10.0, rel=1e-4)
 
 
 def test_package_a_checkpoint_that_translates(at, tmp_path):
@@ -113,5 +167,5 @@ def test_a_shipped_translator_can_translate_the_drawing(mnist_root, monkeypatch,
     assert radio.options == ["the models training above", "p2p-edges-demo"]
     radio.set_value("p2p-edges-demo").run()
     assert not at.exception, [e.value for e in at.exception]
-    captions = [c for i in at.get("image") for c in i.captions]
-    assert any("· p2p-edges-demo" in c for c in captions), captions
+    (pad,) = _pads(at)
+    assert [o["label"] for o in pad["outputs"]] == ["model input", "p2p-edges-demo"]

@@ -28,7 +28,8 @@ from gancore.train.losses import LOSSES
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = {p: str(ROOT / f"pages/{f}.py") for p, f in [("lab-1d", "lab_1d"), ("lab-2d", "lab_2d")]}
 PAGES["images"] = str(ROOT / "pages/train_images.py")
-KEYS = {"lab-1d": "lab1d", "lab-2d": "lab2d", "images": "imglab"}
+PAGES["image-to-image"] = str(ROOT / "pages/image_to_image.py")
+KEYS = {"lab-1d": "lab1d", "lab-2d": "lab2d", "images": "imglab", "image-to-image": "p2plab"}
 ALL_PRESETS = [*list_presets(), *list_image_presets()]
 CHOICES = [*LOSSES, *OPTIMIZERS, *ACTIVATIONS, *NOISES, *COND_MODES, *D_NORMS]
 # keys that no single edit can change on its own, and why
@@ -274,3 +275,81 @@ def test_a_link_to_an_ab_pair_with_another_d_shape():
     assert lab.handle.b["step"] == 0 and dict(at.query_params) == dict(
         parse_qsl(urlsplit(url).query)
     )
+
+
+# ----- the image-to-image page (pix2pix) -----
+
+
+def _p2p_trains(at: AppTest) -> dict:
+    """What the page's GAN trains with, in a preset's shape (lambda as edited live)."""
+    lab = at.session_state["p2plab"]
+    model = {**lab.preset["model"], "l1_lambda": lab.handle.status["l1_lambda"]}
+    return {**lab.preset, "model": model, "train": {**lab.preset["train"], **lab.config}}
+
+
+def test_the_image_to_image_page_round_trips_its_link(mnist_root, monkeypatch):
+    monkeypatch.setenv("GANCORE_DATA", str(mnist_root))
+    monkeypatch.setenv("GANCORE_TORCH_THREADS", "1")
+    items = ["data.name=mnist", "train.seed=3", "train.loss=hinge", "train.lr_g=0.00031"]
+    items += ["model.l1_lambda=25.0", "model.g_features=16"]
+    name = "pix2pix-inpaint-fashion"
+    query = links.link_query(name, links.resolve(name, items))
+    assert query["model.l1_lambda"] == "25.0" and query["data.name"] == "mnist"
+    at = _open("image-to-image", query)
+    assert _p2p_trains(at) == links.read_link(query, page="image-to-image").resolved()
+    assert at.session_state["p2plab_task"] == "inpaint"
+    assert at.session_state["p2plab_data_inpaint"] == "mnist"
+    assert at.session_state["p2plab_l1_lambda"] == 25.0
+    assert dict(at.query_params) == query and _shown_link(at) == query
+    assert not at.warning
+    # a live edit of lambda (and of the loss) is written back, and the new link reopens it
+    at.number_input(key="p2plab_l1_lambda").set_value(40.0).run()
+    at.selectbox(key="p2plab_loss").set_value("least_squares").run()
+    assert not at.exception, [e.value for e in at.exception]
+    copied = _shown_link(at)
+    assert copied == dict(at.query_params)
+    assert copied["model.l1_lambda"] == "40.0" and copied["train.loss"] == "least_squares"
+    reopened = _open("image-to-image", copied)
+    assert _p2p_trains(reopened) == _p2p_trains(at)
+    assert reopened.session_state["p2plab"].handle.status["l1_lambda"] == 40.0
+
+
+@pytest.mark.parametrize(
+    ("query", "key", "said"),
+    [
+        ({"model.l1_lambda": "1e9"}, "model.l1_lambda", "l1_lambda must be a number in [0, "),
+        ({"data.name": "cifar10"}, "data.name", "this page offers ['mnist', 'fashion-mnist']"),
+        ({"data.path": "/etc"}, "data.path", "data.path applies to data.name=pairs only"),
+        ({"train.pack": "2"}, "train.pack", "not supported by pix2pix"),
+    ],
+)
+def test_a_bad_image_to_image_link_opens_the_defaults_and_says_why(
+    query, key, said, mnist_root, monkeypatch
+):
+    monkeypatch.setenv("GANCORE_DATA", str(mnist_root))
+    monkeypatch.setenv("GANCORE_TORCH_THREADS", "1")
+    with pytest.raises(links.LinkError) as err:
+        links.read_link({"preset": "pix2pix-edges-mnist", **query}, page="image-to-image")
+    assert err.value.key == key and said in str(err.value)
+    at = _open("image-to-image", {"preset": "pix2pix-edges-mnist", **query})
+    (warning,) = at.warning
+    assert key in warning.value and said in warning.value and "opened on" in warning.value
+    assert _p2p_trains(at) == links.resolve("pix2pix-edges-mnist")
+    assert dict(at.query_params) == {"preset": "pix2pix-edges-mnist"}
+
+
+def test_cli_prints_an_image_to_image_link():
+    cmd = [sys.executable, "-m", "gancore", "link", "pix2pix-superres-mnist"]
+    out = subprocess.run(
+        [*cmd, "--set", "model.l1_lambda=20", "--set", "train.lr_d=0.0001"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == (
+        "http://localhost:8501/image-to-image?preset=pix2pix-superres-mnist"
+        "&model.l1_lambda=20.0&train.lr_d=0.0001"
+    )
+    bad = subprocess.run([*cmd, "--set", "model.l1_lambda=-1"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "model.l1_lambda='-1': l1_lambda must be a number in [0, 10000.0]" in bad.stderr

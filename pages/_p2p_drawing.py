@@ -1,0 +1,114 @@
+"""Image to image's "draw your own input": a pad whose strokes both models translate as you
+draw (pages/_draw_canvas.py), in a fragment of its own so that each drawing reruns only this."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from gancore.io.hub import load_checkpoint
+from gancore.io.sources import list_shipped_checkpoints
+from gancore.train.pix2pix import translate
+from pages._draw_canvas import bits_of, draw_canvas, latest, output, painted_of
+from pages._lab import Lab, call
+
+CANVAS = 28  # the drawing pad: a 28 x 28 lattice of paintable pixels
+
+
+@st.fragment
+def drawing_ui(key: str) -> None:
+    """Draw your own input on a 28 x 28 pad; both models of the run in ``st.session_state[key]``
+    translate it as you draw. A fragment: each drawing the pad sends reruns only this, not the
+    training part of the page."""
+    lab: Lab | None = st.session_state.get(key)
+    if lab is None:
+        return
+    st.subheader("Draw your own input")
+    size = lab.preset["model"]["image_size"]
+    if size != CANVAS:
+        st.info(f"The canvas is {CANVAS} x {CANVAS}; this model works at {size} px.")
+        return
+    task = lab.preset["model"]["task"]
+    ink = True
+    if task == "edges":
+        ink = st.radio(
+            "your strokes are",
+            ["ink (the sketch is their edges)", "the sketch itself (draw outlines)"],
+            horizontal=True,
+            key=f"{key}_ink",
+            help="The model was trained on Sobel edges of digits: double outlines. Painted "
+            "regions read best as ink; thin outlines drawn as the sketch often come out faint.",
+        ).startswith("ink")
+    hint = {
+        "edges": "Paint a digit (or its outline, as in the input row above).",
+        "superres4": "Draw a digit: it is averaged to 7 x 7, and the models bring back 28 x 28.",
+        "inpaint": "Draw something: its centre square is hidden, and the models fill it in.",
+        "paired": "Draw an input like the ones in A/.",
+    }[task]
+    painted: set[tuple[int, int]] = st.session_state.setdefault(f"{key}_painted", set())
+    version_key = f"{key}_canvas_n"
+    c1, c2, c3, c4 = st.columns([1.4, 0.5, 2, 1.4])
+    if c1.button("Start from the first example", key=f"{key}_from_example"):
+        first = lab.extra.get("first") or {}
+        x = first.get("first_input" if task == "edges" and not ink else "first_target")
+        if x is not None:
+            painted.clear()
+            painted.update((int(r), int(c)) for r, c in zip(*np.nonzero(x > 0), strict=True))
+            st.session_state[version_key] = st.session_state.get(version_key, 0) + 1
+    if c2.button("Clear", key=f"{key}_clear_drawing"):
+        painted.clear()  # and a new version, so that a drawing sent before cannot paint again
+        st.session_state[version_key] = st.session_state.get(version_key, 0) + 1
+    c3.caption(f"{hint} Draw with the mouse (or a finger); Shift or the eraser rubs out.")
+    version = st.session_state.get(version_key, 0)
+    sent = latest(f"{key}_pad")
+    if sent is not None and sent.get("version") == version:
+        try:
+            painted.clear()
+            painted.update(painted_of(sent.get("bits"), CANVAS))
+        except ValueError:
+            pass  # a malformed drawing: keep the last good one
+    image = -np.ones((CANVAS, CANVAS), np.float32)
+    for r, c in painted:
+        image[r, c] = 1.0
+    reply = call(lambda: lab.handle.view(drawn=image, ink=ink, pictures=False))
+    if reply is None:
+        return
+    shipped = _shipped_for(task, size)
+    choice = c4.radio(
+        "translated by",
+        ["the models training above", *shipped],
+        key=f"{key}_draw_model",
+        help="Shipped checkpoints (checkpoints/) of this task, trained for 5 minutes on a CPU.",
+    )
+    if choice in shipped:
+        out = translate(_shipped(choice).generator, reply["drawn_input"][None])[0]
+        outputs = [output("model input", reply["drawn_input"]), output(choice, out)]
+    else:
+        outputs = [
+            output("model input", reply["drawn_input"]),
+            output("pix2pix", reply["drawn_gan"]),
+            output("L1 only", reply["drawn_l1"]),
+        ]
+    draw_canvas(
+        key=f"{key}_pad",
+        bits=bits_of(painted, CANVAS),
+        version=version,
+        outputs=outputs,
+        caption=f"{len(painted)} pixels painted",
+        seq=None if sent is None else sent.get("seq"),
+    )
+    lab.extra["drawn_gan"] = reply["drawn_gan"]
+
+
+def _shipped_for(task: str, size: int) -> list[str]:
+    out = []
+    for name in list_shipped_checkpoints(kinds=("pix2pix",)):
+        model = _shipped(name).config["model"]
+        if model["task"] == task and model["image_size"] == size:
+            out.append(name)
+    return out
+
+
+@st.cache_resource(show_spinner=False)
+def _shipped(name: str):
+    return load_checkpoint(name)
