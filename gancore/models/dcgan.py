@@ -21,13 +21,12 @@ spatial size at construction and its parameter count does not grow with resoluti
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from gancore.checks import check_int
+from gancore.checks import DictConfig, check_int
 from gancore.train.stabilizers import append_minibatch_std, check_pack, pack_samples
 
 IMAGE_SIZES = (28, 32, 64, 128)
@@ -36,7 +35,7 @@ COND_MODES = ("channel", "projection")
 
 
 @dataclass
-class DCGANConfig:
+class DCGANConfig(DictConfig):
     """Architecture of a DCGAN pair; validated on construction, JSON-serialisable."""
 
     image_size: int = 64
@@ -84,20 +83,6 @@ class DCGANConfig:
     def num_upsamplings(self) -> int:
         """Stride-2 layers between the base map and the image (4 for 64 px)."""
         return int(math.log2(self.image_size // self.base_size))
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DCGANConfig:
-        """Build from a dict (e.g. config.json); unknown keys are an error, not ignored."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(
-                f"unknown DCGANConfig keys {unknown}; expected a subset of {sorted(known)}"
-            )
-        return cls(**data)
 
     def num_parameters(self) -> dict[str, int]:
         """Exact parameter counts {'generator', 'discriminator', 'total'}, without allocating."""

@@ -7,13 +7,13 @@ Both follow the shared model interface the Trainer drives:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
-from gancore.checks import check_int
+from gancore.checks import DictConfig, check_int
 from gancore.train.stabilizers import append_minibatch_std, check_pack, pack_samples
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh")
@@ -26,7 +26,7 @@ def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
 
 
 @dataclass
-class MLPConfig:
+class MLPConfig(DictConfig):
     """Architecture of the toy MLP GAN; validated on construction, JSON-able via to_dict."""
 
     data_dim: int = 2
@@ -50,18 +50,6 @@ class MLPConfig:
         _check_choice("noise", self.noise, NOISES)
         if not isinstance(self.spectral_norm, bool):
             raise ValueError(f"spectral_norm must be true or false, got {self.spectral_norm!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> MLPConfig:
-        """Build from a dict such as config.json; unknown keys raise ValueError."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"unknown MLPConfig key(s) {unknown}; allowed: {sorted(known)}")
-        return cls(**d)
 
 
 class SigmoidTanh(nn.Module):

@@ -6,12 +6,11 @@ this config, and this module builds and counts them, so nothing imports in a cir
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 
-from gancore.checks import check_int
+from gancore.checks import DictConfig, check_int
 from gancore.models.patchgan import PatchGAN
 from gancore.models.unet import UNetGenerator
 
@@ -20,7 +19,7 @@ P2P_TASKS = ("edges", "superres4", "inpaint", "paired")
 
 
 @dataclass
-class Pix2PixConfig:
+class Pix2PixConfig(DictConfig):
     """A pix2pix pair and its objective; validated on construction, JSON-serialisable.
 
     The objective is part of the model's identity here: ``l1_lambda`` weighs the L1 term
@@ -60,19 +59,6 @@ class Pix2PixConfig:
         while size % 2 == 0 and size > 4:
             size, n = size // 2, n + 1
         return n
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Pix2PixConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(
-                f"unknown Pix2PixConfig keys {unknown}; expected a subset of {sorted(known)}"
-            )
-        return cls(**data)
 
     def num_parameters(self) -> dict[str, int]:
         with torch.device("meta"):  # counted without allocating

@@ -14,14 +14,14 @@ The 28 px presets are sized for a 2-core CPU (a few hundred images per second); 
 
 from __future__ import annotations
 
-import copy
 from dataclasses import replace
 from typing import Any
 
 from gancore.data.folders import scan_folder
 from gancore.data.images import DATASETS, ImageSource, dataset_name, open_image_source
 from gancore.models.dcgan import DCGANConfig, build_models
-from gancore.presets.overrides import apply_overrides, check_sections
+from gancore.presets import common
+from gancore.presets.common import apply_overrides, check_sections
 from gancore.seeding import set_seed
 from gancore.train.trainer import TrainConfig, Trainer
 
@@ -32,14 +32,7 @@ CHANNELS = {"mnist": 1, "fashion-mnist": 1, "cifar10": 3, "stacked-mnist": 3, "f
 
 
 def _image(description: str, data: dict, model: dict, train: dict) -> dict[str, Any]:
-    # every field filled in, so a preset file shows the whole configuration
-    return {
-        "kind": "image",
-        "description": description,
-        "data": data,
-        "model": DCGANConfig(**model).to_dict(),
-        "train": TrainConfig(**train).to_dict(),
-    }
+    return common.full_preset("image", DCGANConfig, description, data, model, train)
 
 
 # 28 px on a CPU: G starts at (2*32) x 7 x 7; D is two strided convs and a 7x7 head.
@@ -137,14 +130,12 @@ IMAGE_PRESETS: dict[str, dict[str, Any]] = {
 
 def list_image_presets() -> dict[str, str]:
     """Image preset names and their one-line descriptions."""
-    return {name: p["description"] for name, p in IMAGE_PRESETS.items()}
+    return common.describe(IMAGE_PRESETS)
 
 
 def get_image_preset(name: str) -> dict[str, Any]:
     """A deep copy of a named image preset (safe to edit)."""
-    if name not in IMAGE_PRESETS:
-        raise ValueError(f"unknown image preset {name!r}; choose one of {sorted(IMAGE_PRESETS)}")
-    return copy.deepcopy(IMAGE_PRESETS[name])
+    return common.pick(IMAGE_PRESETS, name, "image ")
 
 
 def validate_image_preset(preset: dict[str, Any]) -> None:
@@ -195,17 +186,15 @@ def resolve_image_preset(
     overrides: list[str] | None = None,
 ) -> dict[str, Any]:
     """The final, validated image preset: named or given, plus overrides, plus seed."""
-    preset = (
-        get_image_preset(name_or_dict)
-        if isinstance(name_or_dict, str)
-        else copy.deepcopy(name_or_dict)
+    preset = common.resolve_with(
+        IMAGE_PRESETS,
+        name_or_dict,
+        seed,
+        overrides,
+        what="image ",
+        validate=validate_image_preset,
+        apply=apply_image_overrides,
     )
-    validate_image_preset(preset)
-    if overrides:
-        preset = apply_image_overrides(preset, overrides)
-    if seed is not None:
-        preset["train"]["seed"] = seed
-        validate_image_preset(preset)
     # a canonical dataset name in the saved config ("FashionMNIST" -> "fashion-mnist")
     preset["data"]["name"] = dataset_name(preset["data"]["name"])
     return preset

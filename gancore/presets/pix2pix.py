@@ -13,7 +13,6 @@ the L1-only baseline.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import numpy as np
@@ -24,7 +23,8 @@ from gancore.data.images import dataset_name, open_image_source
 from gancore.eval import image as metrics_image
 from gancore.eval.classifier import DATASETS as CLASSIFIED
 from gancore.models.pix2pix import Pix2PixConfig, build_models
-from gancore.presets.overrides import apply_overrides, check_sections
+from gancore.presets import common
+from gancore.presets.common import apply_overrides, check_sections
 from gancore.seeding import set_seed
 from gancore.train.pix2pix import Pix2PixTrainer, TaskSource, psnr, translate
 from gancore.train.trainer import TrainConfig
@@ -48,13 +48,7 @@ _TRAIN = dict(
 
 
 def _preset(description: str, data: dict, model: dict, train: dict) -> dict[str, Any]:
-    return {
-        "kind": "pix2pix",
-        "description": description,
-        "data": data,
-        "model": Pix2PixConfig(**model).to_dict(),
-        "train": TrainConfig(**train).to_dict(),
-    }
+    return common.full_preset("pix2pix", Pix2PixConfig, description, data, model, train)
 
 
 PIX2PIX_PRESETS: dict[str, dict[str, Any]] = {
@@ -80,7 +74,8 @@ PIX2PIX_PRESETS: dict[str, dict[str, Any]] = {
 
 
 def list_pix2pix_presets() -> dict[str, str]:
-    return {name: p["description"] for name, p in PIX2PIX_PRESETS.items()}
+    """pix2pix preset names and their one-line descriptions."""
+    return common.describe(PIX2PIX_PRESETS)
 
 
 def validate_pix2pix_preset(preset: dict[str, Any]) -> None:
@@ -121,27 +116,22 @@ def resolve_pix2pix_preset(
     overrides: list[str] | None = None,
 ) -> dict[str, Any]:
     """The final, validated preset: named or given, plus ``section.key=value`` overrides and seed."""
-    if isinstance(name_or_dict, str):
-        if name_or_dict not in PIX2PIX_PRESETS:
-            raise ValueError(
-                f"unknown pix2pix preset {name_or_dict!r}; choose one of {sorted(PIX2PIX_PRESETS)}"
-            )
-        preset = copy.deepcopy(PIX2PIX_PRESETS[name_or_dict])
-    else:
-        preset = copy.deepcopy(name_or_dict)
-    validate_pix2pix_preset(preset)
-    if overrides:
-        preset = apply_overrides(
-            preset,
-            overrides,
+    preset = common.resolve_with(
+        PIX2PIX_PRESETS,
+        name_or_dict,
+        seed,
+        overrides,
+        what="pix2pix ",
+        validate=validate_pix2pix_preset,
+        apply=lambda p, o: apply_overrides(
+            p,
+            o,
             sections={"model": Pix2PixConfig, "train": TrainConfig},
             validate=validate_pix2pix_preset,
             data_keys=DATA_KEYS,
             text_keys=frozenset({"path"}),
-        )
-    if seed is not None:
-        preset["train"]["seed"] = seed
-        validate_pix2pix_preset(preset)
+        ),
+    )
     if preset["data"]["name"] != "pairs":
         preset["data"]["name"] = dataset_name(preset["data"]["name"])
     return preset

@@ -9,27 +9,19 @@ applied with `apply_overrides`, which rejects unknown keys and bad values loudly
 
 from __future__ import annotations
 
-import copy
 import inspect
 from typing import Any
 
 from gancore.data.toy import TOY_DATASETS, ToyDistribution, ToySource, get_toy
 from gancore.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
-from gancore.presets import overrides as overrides_
-from gancore.presets.overrides import check_sections
+from gancore.presets import common
+from gancore.presets.common import check_sections
 from gancore.seeding import set_seed
 from gancore.train.trainer import TrainConfig, Trainer
 
 
 def _toy(description: str, data: dict, model: dict, train: dict) -> dict[str, Any]:
-    # Fill every field so a preset file shows the whole configuration, not just the deltas.
-    return {
-        "kind": "toy",
-        "description": description,
-        "data": data,
-        "model": MLPConfig(**model).to_dict(),
-        "train": TrainConfig(**train).to_dict(),
-    }
+    return common.full_preset("toy", MLPConfig, description, data, model, train)
 
 
 _RING_MODEL = dict(
@@ -166,20 +158,18 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def list_presets() -> dict[str, str]:
     """Preset names and their one-line descriptions."""
-    return {name: p["description"] for name, p in PRESETS.items()}
+    return common.describe(PRESETS)
 
 
 def get_preset(name: str) -> dict[str, Any]:
     """A deep copy of a named preset (safe to edit)."""
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
-    return copy.deepcopy(PRESETS[name])
+    return common.pick(PRESETS, name, "")
 
 
 def apply_overrides(preset: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """A copy of a toy ``preset`` with "section.key=value" edits applied, then validated
-    (gancore.presets.overrides.apply_overrides with the toy sections)."""
-    return overrides_.apply_overrides(
+    (gancore.presets.common.apply_overrides with the toy sections)."""
+    return common.apply_overrides(
         preset,
         overrides,
         sections={"model": MLPConfig, "train": TrainConfig},
@@ -218,16 +208,15 @@ def resolve_preset(
     overrides: list[str] | None = None,
 ) -> dict[str, Any]:
     """The final, validated preset dict: named or given, plus overrides, plus seed."""
-    preset = (
-        get_preset(name_or_dict) if isinstance(name_or_dict, str) else copy.deepcopy(name_or_dict)
+    return common.resolve_with(
+        PRESETS,
+        name_or_dict,
+        seed,
+        overrides,
+        what="",
+        validate=validate_preset,
+        apply=apply_overrides,
     )
-    validate_preset(preset)
-    if overrides:
-        preset = apply_overrides(preset, overrides)
-    if seed is not None:
-        preset["train"]["seed"] = seed
-        validate_preset(preset)
-    return preset
 
 
 def build_from_preset(

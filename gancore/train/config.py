@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from gancore.checks import check_int, check_number
+from gancore.checks import DictConfig, check_int, check_number
 from gancore.train import stabilizers
 from gancore.train.losses import LOSSES
 
@@ -24,7 +24,7 @@ def _check_betas(name: str, value: Any) -> tuple[float, float]:
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(DictConfig):
     """Training hyperparameters; validated on construction, JSON-able via to_dict."""
 
     loss: str = "non_saturating"
@@ -96,12 +96,3 @@ class TrainConfig:
         d = asdict(self)
         d["betas_g"], d["betas_d"] = list(self.betas_g), list(self.betas_d)
         return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
-        """Build from a dict such as config.json; unknown keys raise ValueError."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"unknown TrainConfig key(s) {unknown}; allowed: {sorted(known)}")
-        return cls(**d)

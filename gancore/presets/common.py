@@ -1,4 +1,6 @@
-"""Presets shared by every kind: the top-level shape check and ``section.key=value`` overrides.
+"""What the presets of every kind share: building a full preset, looking one up, resolving it
+(named or given, overrides, seed), the top-level shape check and ``section.key=value``
+overrides.
 
 The overrides are the CLI's ``--set`` and the links' query keys: ``train.lr_g=0.001``,
 ``model.g_width=64``, ``data.std=0.05``; values are parsed by the config field's type and
@@ -119,3 +121,56 @@ def apply_overrides(
         out[section][field] = list(value) if isinstance(value, tuple) else value  # as JSON
     validate(out)
     return out
+
+
+def full_preset(
+    kind: str, model_config: type, description: str, data: dict, model: dict, train: dict
+) -> dict[str, Any]:
+    """A preset with every model and train field filled in, so a preset file shows the whole
+    configuration, not just the deltas from the defaults."""
+    from gancore.train.config import TrainConfig
+
+    return {
+        "kind": kind,
+        "description": description,
+        "data": data,
+        "model": model_config(**model).to_dict(),
+        "train": TrainConfig(**train).to_dict(),
+    }
+
+
+def describe(presets: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Preset names and their one-line descriptions."""
+    return {name: p["description"] for name, p in presets.items()}
+
+
+def pick(presets: dict[str, dict[str, Any]], name: str, what: str) -> dict[str, Any]:
+    """A deep copy of a named preset (safe to edit); ValueError naming the choices."""
+    if name not in presets:
+        raise ValueError(f"unknown {what}preset {name!r}; choose one of {sorted(presets)}")
+    return copy.deepcopy(presets[name])
+
+
+def resolve_with(
+    presets: dict[str, dict[str, Any]],
+    name_or_dict: str | dict[str, Any],
+    seed: int | None,
+    overrides: list[str] | None,
+    *,
+    what: str,
+    validate: Callable[[dict[str, Any]], None],
+    apply: Callable[[dict[str, Any], list[str]], dict[str, Any]],
+) -> dict[str, Any]:
+    """The final, validated preset: named (from ``presets``) or given, plus ``section.key=value``
+    overrides (``apply``), plus the seed, checked by the kind's ``validate``."""
+    if isinstance(name_or_dict, str):
+        preset = pick(presets, name_or_dict, what)
+    else:
+        preset = copy.deepcopy(name_or_dict)
+    validate(preset)
+    if overrides:
+        preset = apply(preset, overrides)
+    if seed is not None:
+        preset["train"]["seed"] = seed
+        validate(preset)
+    return preset
