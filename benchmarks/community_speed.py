@@ -8,6 +8,9 @@ same path a Hub repo takes after download). First load: torch.load(weights_only=
 the safetensors cache written; second load: the cache only (torch.load is made to fail).
 Sampling: ``LoadedGAN.sample(16, seed=k)``, median of 3 after one warm-up, on 2 threads.
 Targets: DCGAN-64 <= 0.2 s, lightweight-gan 256 px <= 2 s, FastGAN 1024 px <= 15 s.
+Inversion step: one forward and backward pass of one start against a sample of the model
+(``gancore.explore.inversion.invert``, median of 3 steps after the first); what sets the
+Generate page's search budget by size (gancore/community/inversion.py).
 """
 
 from __future__ import annotations
@@ -98,9 +101,30 @@ def run() -> list[dict]:
                     "second": second,
                     "sample16": statistics.median(times),
                     "target": TARGETS[family],
+                    "step": _inversion_step(gan),
                 }
             )
+            if gan.small_output() is not gan:
+                rows[-1]["step128"] = _inversion_step(gan.small_output())
     return rows
+
+
+def _inversion_step(gan) -> float:
+    """Seconds per step of inversion with one start (median of 3 steps after one)."""
+    from gancore.explore.inversion import invert
+
+    target = gan.sample(1, seed=99)[0]
+    history = []
+    last = [time.perf_counter()]
+
+    def tick(step: int, err: float) -> None:
+        now = time.perf_counter()
+        if step:
+            history.append(now - last[0])
+        last[0] = now
+
+    invert(gan.generator, None, target, steps=4, restarts=1, progress=tick)
+    return statistics.median(history)
 
 
 def main() -> None:
@@ -108,14 +132,18 @@ def main() -> None:
     rows = run()
     after = os.getloadavg()[0]
     lines = [
-        "| family | px | parameters | 1st load (pickle) | 2nd load (cache) | 16 images | target |",
-        "|---|---|---|---|---|---|---|",
+        "| family | px | parameters | 1st load (pickle) | 2nd load (cache) | 16 images | target "
+        "| inversion step (1 start) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ok = "met" if r["sample16"] <= r["target"] else "missed"
         lines.append(
             f"| {r['family']} | {r['size']} | {r['parameters']:,} | {r['first']:.2f} s | "
-            f"{r['second']:.2f} s | {r['sample16']:.2f} s | <= {r['target']:g} s ({ok}) |"
+            f"{r['second']:.2f} s | {r['sample16']:.2f} s | <= {r['target']:g} s ({ok}) | "
+            f"{r['step']:.2f} s"
+            + (f" (its 128 px output: {r['step128']:.2f} s)" if "step128" in r else "")
+            + " |"
         )
     load = f"1-minute load average (2 cores) before: {before:.2f}, after: {after:.2f}."
     body = __doc__.split("\n\n", 1)[1] + "\n" + "\n".join(lines) + "\n\n" + load

@@ -60,10 +60,3 @@ def shown(gan, x: np.ndarray) -> np.ndarray:
         f"Shown (and downloaded) at {SHOW_SIDE} px; `python -m gancore sample` writes full size."
     )
     return shrink(x)
-
-
-def no_inversion() -> None:
-    st.info(
-        "Inversion scores an image with the model's discriminator, and gancore loads only the "
-        "generator of a community repo, so this view applies to gancore checkpoints."
-    )

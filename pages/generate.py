@@ -13,17 +13,17 @@ import torch
 from PIL import Image
 
 from gancore.explore import latent
-from gancore.explore.inversion import invert, prepare_image
 from gancore.io.checkpoint import LoadedGAN
 from gancore.io.format import CheckpointError
 from gancore.io.hub import load_checkpoint
 from gancore.io.sources import list_shipped_checkpoints
 from gancore.io.zips import extract_checkpoint_zip
-from gancore.viz import base_layout, render
 from gancore.viz import lab as lplots
+from gancore.viz import render
 from pages import _community as community
 from pages import _hosted as hosted
 from pages._hosted import configure_torch
+from pages._invert import invert_tab
 
 KEY = "gen"
 
@@ -276,98 +276,6 @@ def _gif(frames: np.ndarray) -> bytes:
     buf = io.BytesIO()
     images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=120, loop=0)
     return buf.getvalue()
-
-
-def invert_tab(gan: LoadedGAN) -> None:
-    if community.is_community(gan):
-        community.no_inversion()
-        return
-    st.markdown(
-        "Upload a picture (a digit drawn on paper works): gancore searches the latent space "
-        "(and every label) for the sample closest to it. The **anomaly score** is AnoGAN's: "
-        "pixel error plus a tenth of the distance in D's features. Things the model never saw "
-        "score high."
-    )
-    m = gan.config["model"]
-    upload = st.file_uploader(
-        f"your image (PNG or JPEG, up to {hosted.limits().max_upload_mb:g} MB)",
-        type=["png", "jpg", "jpeg", "bmp", "webp"],
-        key=f"{KEY}_inv_file",
-    )
-    c = st.columns(3)
-    invert_mode = c[0].radio(
-        "colours",
-        ["auto", "yes", "no"],
-        horizontal=True,
-        key=f"{KEY}_inv_mode",
-        help="invert dark-on-light pictures to the dataset's light-on-dark look (auto decides by brightness)",
-    )
-    steps = int(c[1].slider("optimisation steps", 50, 500, 200, 50, key=f"{KEY}_inv_steps"))
-    restarts = int(c[2].slider("random starts", 1, 8, 4, key=f"{KEY}_inv_restarts"))
-    if upload is None:
-        return
-    data = upload.getvalue()
-    try:
-        hosted.limits().check_upload(len(data))
-    except ValueError as err:
-        st.error(f"That file cannot be used: {err}.")
-        return
-    try:
-        picture = Image.open(io.BytesIO(data))  # lazy: the size is known before any decoding
-        target = prepare_image(
-            picture, size=m["image_size"], channels=m["channels"], invert=invert_mode
-        )
-    except (OSError, ValueError, Image.DecompressionBombError) as err:
-        st.error(f"That file cannot be read as an image: {err}")
-        return
-    if st.button("Find it in the latent space", type="primary", key=f"{KEY}_inv_go"):
-        with st.spinner("Optimising z…"):
-            result = invert(
-                gan.generator, gan.discriminator, target, steps=steps, restarts=restarts
-            )
-        st.session_state[f"{KEY}_inv_result"] = (
-            hashlib.sha256(data).hexdigest(),
-            invert_mode,
-            result,
-        )
-    saved = st.session_state.get(f"{KEY}_inv_result")
-    if not saved or saved[0] != hashlib.sha256(data).hexdigest() or saved[1] != invert_mode:
-        st.image(
-            render.image_grid(target[None]).resize((140, 140), Image.Resampling.NEAREST),
-            caption="what the generator will try to draw",
-        )
-        return
-    result = saved[2]
-    c1, c2, c3 = st.columns([1, 1, 2])
-    c1.image(
-        render.image_grid(target[None]).resize((160, 160), Image.Resampling.NEAREST),
-        caption="your image",
-    )
-    c2.image(
-        render.image_grid(result.reconstruction[None]).resize((160, 160), Image.Resampling.NEAREST),
-        caption="the closest G can draw",
-    )
-    with c3:
-        if result.label is not None:
-            st.metric("nearest label", gan.class_names[result.label])
-        st.metric("anomaly score", f"{result.anomaly_score:.4f}")
-        st.caption(
-            f"pixel error {result.pixel_error:.4f} · D-feature error {result.feature_error:.4f}"
-        )
-    if result.label_errors:
-        fig = go.Figure(
-            go.Bar(
-                x=[gan.class_names[k] for k in result.label_errors],
-                y=list(result.label_errors.values()),
-                marker_color="#7b4bb3",
-            )
-        )
-        fig.update_yaxes(title_text="best pixel error")
-        st.plotly_chart(
-            base_layout(fig, height=260, title="how well each label can draw it"),
-            width="stretch",
-            key=f"{KEY}_inv_bars",
-        )
 
 
 st.title("Generate")

@@ -444,3 +444,20 @@ def randomize(module: nn.Module, seed: int) -> nn.Module:
                 m.weight_u.copy_(u)
                 m.weight_v.copy_(v)
     return module.eval()
+
+
+def calibrate(module: nn.Module, z: torch.Tensor) -> nn.Module:
+    """BatchNorm statistics from one training-mode pass over ``z`` (as training leaves them),
+    then eval mode: with randomize()'s statistics alone the BatchNorm shifts, not z, decide
+    most of an image, which leaves an inversion test nothing to find."""
+    for m in module.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.reset_running_stats()
+            m.momentum = None  # the cumulative average: this batch's statistics exactly
+    module.train()
+    with torch.no_grad():
+        module(z)
+    for m in module.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.momentum = 0.1
+    return module.eval()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,10 @@ def pickled(obj) -> bytes:
 
 @pytest.fixture(scope="module")
 def weights():
+    z = torch.randn(64, 16, generator=torch.Generator().manual_seed(0))
     dcgan = R.randomize(R.DCGANGenerator(num_channels=3, latent_dim=16, hidden_size=8), 0)
-    fast = R.randomize(R.FastGANGenerator(ngf=8, nz=16, nc=3, im_size=1024), 1)
+    dcgan = R.calibrate(dcgan, z[:, :, None, None])  # so that z decides the image
+    fast = R.calibrate(R.randomize(R.FastGANGenerator(ngf=8, nz=16, nc=3, im_size=1024), 1), z[:8])
     return pickled(dcgan.state_dict()), pickled(fast.state_dict())
 
 
@@ -66,8 +69,51 @@ def test_suggestions_and_a_dcgan_from_the_hub_work_like_ours(at):
     assert not at.exception and "seed 1 → seed 2" in at.get("image")[0].captions[0]
     at.segmented_control(key="gen_tab").set_value("Walk").run()
     assert not at.exception and "coordinate 0" in at.get("image")[0].captions[0]
+
+
+def _metric(at: AppTest, label: str) -> float:
+    return float(next(m.value for m in at.metric if m.label == label))
+
+
+def test_a_dcgan_inverts_one_of_its_samples(at):
+    _load(at, "huggan/dcgan-tiny")
     at.segmented_control(key="gen_tab").set_value("Invert your image").run()
-    assert not at.exception and "discriminator" in at.info[0].value
+    at.radio(key="gen_inv_src").set_value("a sample of this model").run()
+    at.number_input(key="gen_inv_seed").set_value(7).run()
+    assert (
+        not at.exception and "what the generator will try to draw" in at.get("image")[0].captions[0]
+    )
+    at.slider(key="gen_inv_steps").set_value(100)
+    at.button(key="gen_inv_go").click().run()
+    assert not at.exception and not at.error
+    assert not [m for m in at.metric if m.label == "anomaly score"]  # no D in a community repo
+    error = _metric(at, "pixel error")
+    start, end = re.search(
+        r"best error ([\d.]+) at the start, ([\d.]+) after 100 steps",
+        " ".join(c.value for c in at.caption),
+    ).groups()
+    assert float(end) == pytest.approx(error, abs=1e-4)
+    assert float(start) > 0.05 and error < float(start) / 50  # the sample is found again
+    at.button(key="gen_inv_go").click().run()  # noise and starts from fixed seeds: it repeats
+    assert _metric(at, "pixel error") == error
+
+
+def test_a_1024_px_fastgan_is_inverted_through_its_128_px_output(at):
+    _load(at, "huggan/fastgan-tiny")
+    at.segmented_control(key="gen_tab").set_value("Invert your image").run()
+    message = at.info[0].value
+    assert "up to 256 px" in message and "1024 px" in message and "128 px output" in message
+    assert not at.button  # nothing to press
+    at.toggle(key="gen_small").set_value(True).run()
+    at.radio(key="gen_inv_src").set_value("a sample of this model").run()
+    at.slider(key="gen_inv_steps200").set_value(30)
+    at.button(key="gen_inv_go").click().run()
+    assert not at.exception and not at.error
+    caption = " ".join(c.value for c in at.caption)
+    start, end = map(
+        float, re.search(r"best error ([\d.]+) at the start, ([\d.]+) after 30", caption).groups()
+    )
+    assert end < start / 10
 
 
 def test_a_1024_px_fastgan_shows_a_small_grid_at_256_px(at):

@@ -9,6 +9,9 @@ generator cannot draw, such as a letter given to an MNIST digit model, scores hi
 
 from __future__ import annotations
 
+import contextlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,10 +32,11 @@ class Inversion:
     label: int | None  # the nearest label for a conditional model
     reconstruction: np.ndarray  # (C, H, W) in [-1, 1]
     pixel_error: float  # mean squared error per pixel, in [-1, 1] units
-    feature_error: float  # mean squared distance of D's features
-    anomaly_score: float  # (1 - λ) pixel_error + λ feature_error
+    feature_error: float | None  # mean squared distance of D's features (None: no D)
+    anomaly_score: float | None  # (1 - λ) pixel_error + λ feature_error (None: no D)
     label_errors: dict[int, float]  # best pixel error reached under each label
-    history: list[float]  # best pixel error after each optimisation step
+    history: list[float]  # best pixel error at each optimisation step (history[0]: the start)
+    seconds: float = 0.0  # wall time of the search
 
 
 def prepare_image(
@@ -65,7 +69,7 @@ def prepare_image(
 
 def invert(
     generator: torch.nn.Module,
-    discriminator: torch.nn.Module,
+    discriminator: torch.nn.Module | None,
     target: np.ndarray,
     *,
     label: int | None = None,
@@ -73,8 +77,16 @@ def invert(
     restarts: int = 4,
     lr: float = 0.05,
     seed: int = 0,
+    noise_seed: int | None = None,
+    progress: Callable[[int, float], None] | None = None,
 ) -> Inversion:
-    """Optimise z (and, for a conditional model with ``label=None``, pick the label) to draw ``target``."""
+    """Optimise z (and, for a conditional model with ``label=None``, pick the label) to draw ``target``.
+
+    Starts are drawn from ``seed``. A generator with noise layers (a community GAN: it has
+    ``noise_from``) draws the same noise maps from ``noise_seed`` (default: ``seed``) at every
+    step, so the search is deterministic. Without a ``discriminator`` (community repos ship
+    only G) there is no feature error and no anomaly score. ``progress(step, best_error)``
+    is called after each step."""
     if not 1 <= steps <= 5000:
         raise ValueError(f"steps must be in [1, 5000], got {steps}")
     if not 1 <= restarts <= 64:
@@ -89,22 +101,29 @@ def invert(
     gen = torch.Generator().manual_seed(seed)
     z = generator.sample_latent(n, generator=gen, device="cpu").requires_grad_(True)
     opt = torch.optim.Adam([z], lr=lr)
-    history = []
-    with evaluating(generator, discriminator):
-        for _ in range(steps):
+    history, started = [], time.perf_counter()
+    models = [m for m in (generator, discriminator) if m is not None]
+    noise_from = getattr(generator, "noise_from", None)
+    noise = noise_from(seed if noise_seed is None else noise_seed) if noise_from else None
+    with evaluating(*models), noise or contextlib.nullcontext():
+        for step in range(steps):
             err = ((generator(z, y) - x) ** 2).flatten(1).mean(1)  # (n,)
             opt.zero_grad(set_to_none=True)
             err.sum().backward()  # each start is independent: summing keeps their gradients apart
             opt.step()
             history.append(float(err.detach().min()))
+            if progress is not None:
+                progress(step, history[-1])
         with torch.no_grad():
             recon = generator(z, y)
             err = ((recon - x) ** 2).flatten(1).mean(1)
             best = int(err.argmin())
-            yb = None if y is None else y[best : best + 1]
-            f_real = discriminator.features(x, yb)
-            f_fake = discriminator.features(recon[best : best + 1], yb)
-            feature_error = float(((f_real - f_fake) ** 2).mean())
+            feature_error = None
+            if discriminator is not None:
+                yb = None if y is None else y[best : best + 1]
+                f_real = discriminator.features(x, yb)
+                f_fake = discriminator.features(recon[best : best + 1], yb)
+                feature_error = float(((f_real - f_fake) ** 2).mean())
     per_label = {}
     if classes:
         for i, lab in enumerate(labels):
@@ -116,7 +135,10 @@ def invert(
         reconstruction=recon[best].numpy(),
         pixel_error=pixel,
         feature_error=feature_error,
-        anomaly_score=(1 - ANOMALY_LAMBDA) * pixel + ANOMALY_LAMBDA * feature_error,
+        anomaly_score=None
+        if feature_error is None
+        else (1 - ANOMALY_LAMBDA) * pixel + ANOMALY_LAMBDA * feature_error,
         label_errors=per_label,
         history=history,
+        seconds=time.perf_counter() - started,
     )
