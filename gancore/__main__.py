@@ -1,4 +1,4 @@
-"""`python -m gancore ...`: see gancore/cli.py."""
+"""`python -m gancore ...`: see gancore/cli/."""
 
 import os
 import sys
