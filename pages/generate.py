@@ -224,7 +224,7 @@ def interpolate_tab(gan: LoadedGAN) -> None:
         embeddings = latent.label_embeddings(
             G, gan.class_names.index(la), gan.class_names.index(lb), steps
         )
-    frames = latent.render(G, z, labels=labels, embeddings=embeddings)
+    frames = latent.generate_images(G, z, labels=labels, embeddings=embeddings)
     _strip(gan, frames, f"seed {a} → seed {b} ({mode})")
     if gan.kind == "image":
         st.download_button(
@@ -248,7 +248,7 @@ def walk_tab(gan: LoadedGAN) -> None:
     if gan.num_classes:
         label = st.selectbox("label", gan.class_names, key=f"{KEY}_wlabel")
         labels = torch.full((steps,), gan.class_names.index(label))
-    _strip(gan, latent.render(G, z, labels=labels), f"coordinate {dim} from −{span} to +{span}")
+    _strip(gan, latent.generate_images(G, z, labels=labels), f"coordinate {dim} from −{span} to +{span}")
 
 
 def _strip(gan: LoadedGAN, frames: np.ndarray, caption: str) -> None:

@@ -40,8 +40,8 @@ def test_walk_and_label_blend():
     zs = latent.walk(z, 2, np.array([-1.0, 0.0, 1.0]))
     assert zs[:, 2].tolist() == [-1.0, 0.0, 1.0] and torch.equal(zs[0, :2], z[:2])
     emb = latent.label_embeddings(G, 1, 7, 5)
-    images = latent.render(G, z.repeat(5, 1), embeddings=emb)
-    ends = latent.render(G, z.repeat(2, 1), labels=torch.tensor([1, 7]))
+    images = latent.generate_images(G, z.repeat(5, 1), embeddings=emb)
+    ends = latent.generate_images(G, z.repeat(2, 1), labels=torch.tensor([1, 7]))
     np.testing.assert_allclose(images[0], ends[0], atol=1e-6)  # the blend starts at label 1
     np.testing.assert_allclose(images[-1], ends[1], atol=1e-6)  # and ends at label 7
     with pytest.raises(ValueError, match="label b=12"):

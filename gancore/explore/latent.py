@@ -58,7 +58,7 @@ def seeded_latent(generator: nn.Module, seed: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def render(
+def generate_images(
     generator: nn.Module,
     z: torch.Tensor,
     *,
