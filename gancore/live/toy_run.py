@@ -30,9 +30,9 @@ class ToyRun(LiveRun):
     def _build(self) -> Trainer:
         from gancore.presets.toy import build_from_preset
 
-        trainer, self.dist = build_from_preset(self.preset)
+        trainer, self.toy = build_from_preset(self.preset)
         g = torch.Generator().manual_seed(2024)
-        self.real_metric = self.dist.sample(N_METRIC, g).numpy().astype(np.float64)
+        self.real_metric = self.toy.sample(N_METRIC, g).numpy().astype(np.float64)
         return trainer
 
     def fixed_fakes(self, n: int) -> np.ndarray:
@@ -46,33 +46,33 @@ class ToyRun(LiveRun):
 
     def metrics_of(self, fakes: np.ndarray) -> dict[str, float]:
         """The toy metrics (gancore.eval.toy.toy_quality) against the fixed real set."""
-        return metrics.toy_quality(fakes, self.real_metric, self.dist)
+        return metrics.toy_quality(fakes, self.real_metric, self.toy)
 
     def extra_metrics(self) -> dict[str, float]:
         return self._scores(self.fixed_fakes(N_METRIC))[0]
 
     def _scores(self, fakes: np.ndarray) -> tuple[dict[str, float], dict[str, Any] | None]:
         """The numbers the page shows for these fakes, and (1D) the snapshot they come from."""
-        if self.dist.dim == 1:
+        if self.toy.dim == 1:
             snap = self._snapshot_1d(fakes)
             return {k: v for k, v in snap.items() if np.ndim(v) == 0}, snap
         return self.metrics_of(fakes), None
 
     def _snapshot_1d(self, fakes: np.ndarray) -> dict[str, Any]:
-        lo, hi = self.dist.bounds[0]
+        lo, hi = self.toy.bounds[0]
         x = np.linspace(lo, hi, 500)
         G = self.trainer.generator
         span = 1.0 if G.config.noise == "uniform" else 2.5
         z = np.zeros((N_MAPPING, G.latent_dim))
         z[:, 0] = np.linspace(-span, span, N_MAPPING)
         D, spec = self.trainer.discriminator, self.trainer.spec
-        return probes.snapshot_1d(G, D, self.dist, spec, x=x, fakes=fakes, mapping_z=z)
+        return probes.snapshot_1d(G, D, self.toy, spec, x=x, fakes=fakes, mapping_z=z)
 
     def view(self, layers: tuple[str, ...] = ()) -> dict[str, Any]:
         """Everything the lab's picture and numbers panel show, as arrays and numbers."""
         spec = self.trainer.spec
         fakes = self.fixed_fakes(N_METRIC)
-        out: dict[str, Any] = {"bounds": self.dist.bounds, "critic": spec.wasserstein}
+        out: dict[str, Any] = {"bounds": self.toy.bounds, "critic": spec.wasserstein}
         row, snap = self._scores(fakes)
         if snap is not None:
             out["snap"] = snap
@@ -81,7 +81,7 @@ class ToyRun(LiveRun):
             layers = tuple(layers)
             D = self.trainer.discriminator
             if "discriminator" in layers:
-                out["field"] = probes.field_2d(D, self.dist.bounds, spec)
+                out["field"] = probes.field_2d(D, self.toy.bounds, spec)
             if "gradients" in layers:
                 grads = probes.fake_gradients(D, shown[:N_ARROWS], spec)
                 out["arrows"] = (shown[:N_ARROWS], grads)
@@ -106,20 +106,20 @@ class ToyRun(LiveRun):
         return {
             **snap,
             "real": real,
-            "bounds": self.dist.bounds,
+            "bounds": self.toy.bounds,
             "critic": self.trainer.spec.wasserstein,
         }
 
     def _replay_image(self, snap: dict[str, Any]) -> Any:
         return render.scatter(
-            snap["fake"], real=self.real_metric[:N_SHOWN], bounds=self.dist.bounds
+            snap["fake"], real=self.real_metric[:N_SHOWN], bounds=self.toy.bounds
         )
 
     def describe(self) -> dict[str, Any]:
         """Facts about the run for checks and tests: its data and the real set it is scored on."""
         return {
-            "data": self.dist.name,
-            "dim": self.dist.dim,
+            "data": self.toy.name,
+            "dim": self.toy.dim,
             "real_abs_max": float(np.max(np.abs(self.real_metric))),
             "timeline_steps": [row["step"] for row in self.timeline],
             "frames": len(self.replay.items),
@@ -138,12 +138,12 @@ class ToyRun(LiveRun):
         g = torch.Generator().manual_seed(1234)
         fakes = trainer.sample(2500, generator=g).numpy().astype(np.float64)
         config = self.config.checkpoint_config(
-            metrics={"step": trainer.step_count, **toy_quality(fakes, self.dist)},
+            metrics={"step": trainer.step_count, **toy_quality(fakes, self.toy)},
             command=f"trained in the gancore app's lab from preset {self.name!r}",
             train=trainer.config,
         )
         png = render.to_png(
-            render.scatter(fakes[:1000], real=self.real_metric[:N_SHOWN], bounds=self.dist.bounds)
+            render.scatter(fakes[:1000], real=self.real_metric[:N_SHOWN], bounds=self.toy.bounds)
         )
         return checkpoint_zip_bytes(
             f"gancore-{self.name}",
