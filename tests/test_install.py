@@ -61,7 +61,7 @@ def test_installed_gancore_samples_and_scores_a_shipped_checkpoint(installed, tm
         installed,
         tmp_path,
         "-c",
-        "import gancore, gancore.io.hub as h; print(gancore.__file__); print(h.shipped_checkpoints_dir())",
+        "import gancore, gancore.io.sources as s; print(gancore.__file__); print(s.shipped_checkpoints_dir())",
     )
     package, shipped = where.stdout.split()
     assert package.startswith(str(installed)) and shipped.startswith(str(installed)), where.stdout

@@ -81,3 +81,32 @@ def label_embeddings(generator: nn.Module, a: int, b: int, steps: int) -> torch.
             raise ValueError(f"label {name}={label} is not in [0, {generator.num_classes - 1}]")
     table = generator.embed.weight.detach()
     return lerp(table[a], table[b], torch.linspace(0, 1, steps))
+
+
+FIXED_NOISE_SEED = 1234  # the noise behind every fixed-noise grid (live page, checkpoint card)
+
+
+@torch.no_grad()
+def fixed_noise_images(
+    generator: nn.Module,
+    *,
+    columns: int = 8,
+    max_rows: int = 20,
+    seed: int = FIXED_NOISE_SEED,
+    device: str | torch.device = "cpu",
+) -> np.ndarray:
+    """The fixed-noise grid's images, (rows * columns, C, H, W): columns x columns samples, or
+    for a conditional G one row per class (at most ``max_rows``) with the same latents in every
+    row, so what changes down a column is the label. The same seed draws the same grid on the
+    live page, in a checkpoint's card and from the CLI."""
+    classes = min(generator.num_classes, max_rows)
+    g = torch.Generator().manual_seed(seed)
+    z = generator.sample_latent(
+        columns if classes else columns * columns, generator=g, device="cpu"
+    )
+    y = None
+    if classes:
+        z = z.repeat(classes, 1)
+        y = torch.arange(classes).repeat_interleave(columns).to(device)
+    with evaluating(generator):
+        return generator(z.to(device), y).float().cpu().numpy()

@@ -10,14 +10,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from gancore.explore.latent import fixed_noise_images
 from gancore.live.runs import LiveRun
 from gancore.models.modes import evaluating
 from gancore.train.stabilizers import per_sample
 from gancore.train.trainer import Trainer
 from gancore.viz import render
 
-GRID_PER_CLASS = 8  # conditional grids: one row per label, this many columns
-GRID_UNCONDITIONAL = 64
+GRID_COLUMNS = 8  # the fixed-noise grid: 8 x 8, or one row of 8 per label
 QUALITY_EVERY_SECONDS = 10.0
 QUALITY_SAMPLES = 500
 # Stacked MNIST's modes need more samples (a perfect G covers ~632 of 1000 modes with 1,000);
@@ -42,25 +42,14 @@ class ImageRun(LiveRun):
         trainer, self.source = build_image_run(self.preset)
         return trainer
 
-    @property
-    def nrow(self) -> int | None:
-        return GRID_PER_CLASS if self.trainer.num_classes else None
-
     def fixed_grid(self) -> np.ndarray:
-        """Samples from the same noise every time (one row per label when conditional)."""
+        """Samples from the same noise every time (one row per label when conditional): the
+        grid of gancore.explore.latent.fixed_noise_images, as on the checkpoint's card."""
         G = self.trainer.ema_generator or self.trainer.generator
-        g = torch.Generator().manual_seed(7)
-        if G.num_classes:
-            n = G.num_classes * GRID_PER_CLASS
-            y = torch.arange(G.num_classes).repeat_interleave(GRID_PER_CLASS)
-        else:
-            n, y = GRID_UNCONDITIONAL, None
-        z = G.sample_latent(n, generator=g)
-        with evaluating(G), torch.no_grad():
-            return G(z, y).numpy()
+        return fixed_noise_images(G, columns=GRID_COLUMNS)
 
     def grid_png(self) -> bytes:
-        return render.to_png(render.image_grid(self.fixed_grid(), nrow=self.nrow))
+        return render.to_png(render.image_grid(self.fixed_grid(), nrow=GRID_COLUMNS))
 
     def view(self, quality: bool = True) -> dict[str, Any]:
         """The fixed-noise grid (a PNG), the latest numbers and the quality estimate."""

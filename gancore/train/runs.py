@@ -22,10 +22,10 @@ from gancore.data.images import ImageSource
 from gancore.data.toy import ToyDistribution
 from gancore.eval import toy as metrics
 from gancore.eval.classifier import DATASETS as CLASSIFIED_DATASETS  # a classifier is shipped
+from gancore.explore.latent import fixed_noise_images
 from gancore.io.checkpoint import save_checkpoint
 from gancore.io.hub import load_checkpoint
 from gancore.io.training_state import load_training_state
-from gancore.models.modes import evaluating
 from gancore.presets.run_config import KINDS, RunConfig, from_checkpoint, resolve_run
 from gancore.train import distributed
 from gancore.train.distributed import DistContext
@@ -313,21 +313,11 @@ def pixel_stats(fakes: np.ndarray, source: ImageSource) -> dict[str, float]:
     }
 
 
-@torch.no_grad()
-def sample_grid(trainer: Trainer, *, columns: int = GRID_COLUMNS, seed: int = EVAL_SEED):
-    """A PIL picture of fixed-noise samples: columns x columns, or for a conditional model
-    one row per class with the same latents in every row (what changes is the label)."""
+def sample_grid(trainer: Trainer, *, columns: int = GRID_COLUMNS):
+    """A PIL picture of the fixed-noise grid (gancore.explore.latent.fixed_noise_images) of the
+    run's generator (its EMA when enabled)."""
     model = trainer.ema_generator or trainer.generator
-    g = torch.Generator().manual_seed(seed)
-    classes = min(trainer.num_classes, MAX_GRID_ROWS)
-    rows = classes or columns
-    z = model.sample_latent(columns if classes else rows * columns, generator=g, device="cpu")
-    y = None
-    if classes:
-        z = z.repeat(classes, 1)
-        y = torch.arange(classes).repeat_interleave(columns).to(trainer.device)
-    with evaluating(model), torch.no_grad():
-        x = model(z.to(trainer.device), y).float().cpu().numpy()
+    x = fixed_noise_images(model, columns=columns, max_rows=MAX_GRID_ROWS, device=trainer.device)
     return render.image_grid(x, nrow=columns)
 
 
