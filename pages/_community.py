@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from gancore.community import SUGGESTED_REPOS, SUPPORTED, LoadedCommunity
-from gancore.community.display import SHOW_SIDE, grid_counts, shrink
+from gancore.community.display import SHOW_SIDE, grid_counts, opaque, shrink
 
 
 def hub_caption() -> None:
@@ -53,8 +53,11 @@ def counts(gan) -> tuple[list[int], int, str]:
 
 
 def shown(gan, x: np.ndarray) -> np.ndarray:
-    """Images as a grid shows them: big community images shrunk to SHOW_SIDE px."""
-    if not is_community(gan) or x.shape[-1] <= SHOW_SIDE:
+    """Images as a grid shows them: transparent ones over white, big ones shrunk to SHOW_SIDE px."""
+    if not is_community(gan):
+        return x
+    x = opaque(x)
+    if x.shape[-1] <= SHOW_SIDE:
         return x
     st.caption(
         f"Shown (and downloaded) at {SHOW_SIDE} px; `python -m gancore sample` writes full size."

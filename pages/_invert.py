@@ -33,6 +33,12 @@ def invert_tab(gan: LoadedGAN) -> None:
     if plan is None:
         st.info(budgets.refusal(gan.family, m["image_size"], gan.small_output() is not gan))
         return
+    if m["channels"] not in (1, 3):
+        st.info(
+            f"This {gan.family} draws {m['channels']}-channel (RGBA) images; a picture is "
+            "compared in RGB or greyscale, so inversion is offered for models without alpha."
+        )
+        return
     if theirs:
         st.markdown(
             "Upload a picture, or pick one of the model's own samples: gancore searches the "

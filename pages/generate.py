@@ -12,6 +12,7 @@ import streamlit as st
 import torch
 from PIL import Image
 
+from gancore.community.display import opaque
 from gancore.explore import latent
 from gancore.io.checkpoint import LoadedGAN
 from gancore.io.format import CheckpointError
@@ -229,7 +230,7 @@ def interpolate_tab(gan: LoadedGAN) -> None:
     if gan.kind == "image":
         st.download_button(
             "Download as an animation (GIF)",
-            _gif(frames),
+            _gif(opaque(frames)),  # a transparent community model's frames over white
             file_name=f"gancore-{a}-to-{b}.gif",
             mime="image/gif",
             key=f"{KEY}_gif",
@@ -248,7 +249,11 @@ def walk_tab(gan: LoadedGAN) -> None:
     if gan.num_classes:
         label = st.selectbox("label", gan.class_names, key=f"{KEY}_wlabel")
         labels = torch.full((steps,), gan.class_names.index(label))
-    _strip(gan, latent.generate_images(G, z, labels=labels), f"coordinate {dim} from −{span} to +{span}")
+    _strip(
+        gan,
+        latent.generate_images(G, z, labels=labels),
+        f"coordinate {dim} from −{span} to +{span}",
+    )
 
 
 def _strip(gan: LoadedGAN, frames: np.ndarray, caption: str) -> None:

@@ -145,3 +145,18 @@ def test_bad_community_repos_are_messages_and_nothing_runs(at, fake_hub, tmp_pat
     monkeypatch.setenv("GANCORE_MAX_PARAMETERS", "10000")  # a small server: 1.6 MB is too much
     _load(at, "huggan/fastgan-tiny")
     assert "before downloading" in at.error[0].value and not at.get("image")
+
+
+def test_a_transparent_lightweight_gan_shows_over_white(at, fake_hub):
+    ref = R.randomize(
+        R.LightweightGAN(image_size=64, latent_dim=16, fmap_max=16, transparent=True), 2
+    )
+    fake_hub.add("someone/lw-rgba", {"model.pt": pickled({"GAN": ref.state_dict()})})
+    _load(at, "someone/lw-rgba")
+    assert not at.error and "64×64×4" in " ".join(c.value for c in at.caption)
+    assert "64 samples, seed 0" in at.get("image")[0].captions[0]
+    for tab in ("Interpolate", "Walk"):
+        at.segmented_control(key="gen_tab").set_value(tab).run()
+        assert not at.exception and at.get("image")
+    at.segmented_control(key="gen_tab").set_value("Invert your image").run()
+    assert not at.exception and "RGBA" in at.info[0].value

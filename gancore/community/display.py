@@ -23,6 +23,15 @@ def shrink(x: np.ndarray, max_side: int = SHOW_SIDE) -> np.ndarray:
     return F.avg_pool2d(torch.from_numpy(np.ascontiguousarray(x)), factor).numpy()
 
 
+def opaque(x: np.ndarray) -> np.ndarray:
+    """RGBA images in [-1, 1] (a transparent lightweight-gan) composited over white as RGB,
+    which is how a grid can show them; other images are returned as they are."""
+    if x.ndim != 4 or x.shape[1] != 4:
+        return x
+    alpha = (x[:, 3:] + 1) / 2
+    return (x[:, :3] * alpha + (1 - alpha)).astype(np.float32)
+
+
 def grid_counts(image_size: int) -> tuple[list[int], int]:
     """How many images a grid may hold at this size (options, default): fewer as they grow."""
     if image_size >= 512:
