@@ -3,10 +3,7 @@ own pairs) beside an L1-only twin, then draw your own input."""
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
-import tempfile
 from typing import Any
 
 import numpy as np
@@ -39,6 +36,7 @@ from pages._lab import (
 from pages._lab_export import animation_ui, checkpoint_zip_ui
 from pages._live_chart import live_chart
 from pages._p2p_drawing import drawing_ui
+from pages._uploads import extracted_zip_ui
 
 KEY = "p2plab"
 PAGE = "image-to-image"  # its url path (streamlit_app.py), as links name it
@@ -153,32 +151,18 @@ def check_limits(preset: dict[str, Any]) -> None:
 
 def pairs_zip_ui() -> str | None:
     """A zip holding A/ (inputs) and B/ (targets) of matching names, safely extracted once."""
-    limits = hosted.limits()
-    upload = st.file_uploader(
-        f"a zip with folders A/ (inputs) and B/ (targets), images of matching names (up to "
-        f"{limits.max_upload_mb:g} MB)",
-        type=["zip"],
-        key=f"{KEY}_pairs_zip",
-    )
-    if upload is None:
-        st.info("Upload a zip of pairs to train on them.")
+    try:
+        got = extracted_zip_ui(
+            "a zip with folders A/ (inputs) and B/ (targets), images of matching names",
+            f"{KEY}_pairs",
+            empty="Upload a zip of pairs to train on them.",
+            prefix="gancore-pairs-",
+            extract=lambda data, dest: str(extract_pairs_zip(data, dest)),
+        )
+    except (UnsafeArchiveError, DatasetUnavailableError, ValueError) as err:
+        st.error(f"That zip cannot be used: {err}.")
         return None
-    data = upload.getvalue()
-    limits.check_upload(len(data))
-    digest = hashlib.sha256(data).hexdigest()
-    held = st.session_state.get(f"{KEY}_pairs")
-    if held is None or held[0] != digest:
-        if held is not None:
-            shutil.rmtree(held[2], ignore_errors=True)
-        dest = tempfile.mkdtemp(prefix="gancore-pairs-")
-        try:
-            root = extract_pairs_zip(data, dest)
-        except (UnsafeArchiveError, DatasetUnavailableError, ValueError) as err:
-            shutil.rmtree(dest, ignore_errors=True)
-            st.error(f"That zip cannot be used: {err}.")
-            return None
-        held = st.session_state[f"{KEY}_pairs"] = (digest, str(root), dest)
-    return held[1]
+    return None if got is None else got[1]
 
 
 def knobs_ui(lab: Lab) -> None:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
-import tempfile
 from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
 
 from gancore.data.image_data import DatasetUnavailableError
-from gancore.data.image_zips import UnsafeArchiveError, extract_image_zip
+from gancore.data.image_zips import extract_image_zip
 from gancore.io.format import count_parameters
 from gancore.live import LiveError
 from gancore.live.image_run import CLASSIFIED, QUALITY_EVERY_SECONDS, QUALITY_SAMPLES
@@ -42,6 +39,7 @@ from pages._lab_export import animation_ui, checkpoint_zip_ui
 from pages._live_chart import live_chart
 from pages._replay import replay_ui
 from pages._stacked import stacked_quality_ui
+from pages._uploads import extracted_zip_ui
 
 KEY = "imglab"
 PACE_SECONDS = 1.0  # image rounds are heavier than toy ones: a refresh a second at most
@@ -168,34 +166,19 @@ def _with_data_and_size(preset: dict[str, Any], data: str, size: int) -> dict[st
 
 def images_zip_ui() -> str | None:
     """Your own images: a zip, safely extracted once per upload; the folder, or None."""
-    limits = hosted.limits()
-    upload = st.file_uploader(
-        f"a zip of PNG / JPEG images (class sub-folders become labels; up to "
-        f"{limits.max_upload_mb:g} MB)",
-        type=["zip"],
-        key=f"{KEY}_images_zip",
+    got = extracted_zip_ui(
+        "a zip of PNG / JPEG images (class sub-folders become labels)",
+        f"{KEY}_images",
+        empty="Upload a zip of images to train on them.",
+        prefix="gancore-images-",
+        extract=extract_image_zip,
     )
-    if upload is None:
-        st.info("Upload a zip of images to train on them.")
+    if got is None:
         return None
-    data = upload.getvalue()
-    limits.check_upload(len(data))
-    digest = hashlib.sha256(data).hexdigest()
-    held = st.session_state.get(f"{KEY}_images")
-    if held is None or held[0] != digest:
-        if held is not None:
-            shutil.rmtree(held[1], ignore_errors=True)
-        dest = tempfile.mkdtemp(prefix="gancore-images-")
-        try:
-            extracted = extract_image_zip(data, dest)
-        except UnsafeArchiveError:
-            shutil.rmtree(dest, ignore_errors=True)
-            raise
-        held = st.session_state[f"{KEY}_images"] = (digest, dest, extracted)
-    extracted = held[2]
+    folder, extracted = got
     skipped = f", {len(extracted.skipped)} other files skipped" if extracted.skipped else ""
     st.caption(f"{len(extracted.files):,} images{skipped}.")
-    return held[1]
+    return folder
 
 
 def check_limits(preset: dict[str, Any]) -> None:
