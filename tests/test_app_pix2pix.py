@@ -169,3 +169,73 @@ def test_a_shipped_translator_can_translate_the_drawing(mnist_root, monkeypatch,
     assert not at.exception, [e.value for e in at.exception]
     (pad,) = _pads(at)
     assert [o["label"] for o in pad["outputs"]] == ["model input", "p2p-edges-demo"]
+
+
+def test_timed_turns_alternate_and_wait_for_a_drawing(mnist_root, monkeypatch):
+    """The worker's side of the pad: a timed turn trains the GAN or, while it is behind, the
+    L1-only twin (a request waits one round at most), and none for a moment after a drawing."""
+    import time
+
+    from gancore.live.pix2pix_run import DRAWING_HOLD_SECONDS, Pix2PixRun
+    from gancore.presets.pix2pix import resolve_pix2pix_preset
+
+    monkeypatch.setenv("GANCORE_DATA", str(mnist_root))
+    small = ["model.g_features=8", "model.d_features=8", "train.batch_size=8"]
+    run = Pix2PixRun(resolve_pix2pix_preset("pix2pix-edges-mnist", overrides=small), "p2p")
+    steps = lambda: (run.trainer.step_count, run.baseline.step_count)  # noqa: E731
+    assert run.advance(seconds=0.001) == 1 and steps() == (1, 0)  # the GAN's turn: one round
+    assert run.advance(seconds=0.001) == 0 and steps()[0] == 1 and steps()[1] >= 1  # the twin's
+    while run._twin_behind > 0:
+        run.advance(seconds=0.001)
+    before = steps()
+    assert run.advance(seconds=0.001) == 1 and steps()[0] == before[0] + 1
+    run.view(drawn=-np.ones((28, 28), np.float32), pictures=False)
+    held = steps()
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < DRAWING_HOLD_SECONDS - 0.15:
+        assert run.advance(seconds=0.02) == 0
+    assert steps() == held  # neither trained while the drawing was fresh
+    time.sleep(0.2)
+    run.advance(seconds=0.001)
+    assert steps() != held
+    g, t = steps()
+    assert run.advance(steps=3) == 3 and steps() == (g + 3, t + 3)  # a step button: both
+
+
+def _pairs_zip(n: int = 6, *, shift: int = 100) -> bytes:
+    """A/ and B/ of matching names: B is A brightened by ``shift`` grey levels."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for i in range(n):
+            a = rng.integers(0, 120, (28, 28), dtype=np.uint8)
+            for folder, img in (("A", a), ("B", a + shift)):
+                out = io.BytesIO()
+                Image.fromarray(img).save(out, format="PNG")
+                zf.writestr(f"pairs/{folder}/{i}.png", out.getvalue())
+    return buf.getvalue()
+
+
+def test_a_zip_of_your_own_pairs_trains_and_a_bad_one_is_a_message(at):
+    at.selectbox(key="p2plab_task").set_value("paired").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Upload a zip of pairs" in i.value for i in at.info)
+    at.file_uploader(key="p2plab_pairs_zip").set_value(
+        ("mine.zip", _pairs_zip(), "application/zip")
+    )
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    lab = at.session_state["p2plab"]
+    assert lab.preset["data"]["name"] == "pairs" and lab.preset["model"]["task"] == "paired"
+    folder = lab.preset["data"]["path"]
+    assert (Path(folder) / "A").is_dir() and len(list((Path(folder) / "B").iterdir())) == 6
+    at.button(key="p2plab_step10").click().run()
+    assert not at.exception and at.session_state["p2plab"].handle.describe()["step"] == 10
+    at.file_uploader(key="p2plab_pairs_zip").set_value(("bad.zip", b"not a zip", "application/zip"))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("That zip cannot be used" in e.value for e in at.error)
+    # the replaced upload's folder is gone, and the bad one left no folder behind
+    assert not Path(folder).exists()
