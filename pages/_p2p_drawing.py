@@ -1,5 +1,7 @@
 """Image to image's "draw your own input": a pad whose strokes both models translate as you
-draw (pages/_draw_canvas.py), in a fragment of its own so that each drawing reruns only this."""
+draw (pages/_draw_canvas.py). The pad and its answer are a fragment of their own, with nothing
+else in it: each drawing reruns only that (one worker call, one component), not the training
+part of the page nor the pad's controls."""
 
 from __future__ import annotations
 
@@ -15,11 +17,9 @@ from pages._lab import Lab, call
 CANVAS = 28  # the drawing pad: a 28 x 28 lattice of paintable pixels
 
 
-@st.fragment
 def drawing_ui(key: str) -> None:
     """Draw your own input on a 28 x 28 pad; both models of the run in ``st.session_state[key]``
-    translate it as you draw. A fragment: each drawing the pad sends reruns only this, not the
-    training part of the page."""
+    (or a shipped translator of its task) translate it as you draw."""
     lab: Lab | None = st.session_state.get(key)
     if lab is None:
         return
@@ -46,7 +46,7 @@ def drawing_ui(key: str) -> None:
         "paired": "Draw an input like the ones in A/.",
     }[task]
     painted: set[tuple[int, int]] = st.session_state.setdefault(f"{key}_painted", set())
-    version_key = f"{key}_canvas_n"
+    version_key = f"{key}_canvas_n"  # bumped by Clear and an example: the pad shows ours
     c1, c2, c3, c4 = st.columns([1.4, 0.5, 2, 1.4])
     if c1.button("Start from the first example", key=f"{key}_from_example"):
         first = lab.extra.get("first") or {}
@@ -59,7 +59,23 @@ def drawing_ui(key: str) -> None:
         painted.clear()  # and a new version, so that a drawing sent before cannot paint again
         st.session_state[version_key] = st.session_state.get(version_key, 0) + 1
     c3.caption(f"{hint} Draw with the mouse (or a finger); Shift or the eraser rubs out.")
-    version = st.session_state.get(version_key, 0)
+    shipped = _shipped_for(task, size)
+    choice = c4.radio(
+        "translated by",
+        ["the models training above", *shipped],
+        key=f"{key}_draw_model",
+        help="Shipped checkpoints (checkpoints/) of this task, trained for 5 minutes on a CPU.",
+    )
+    _pad(key, ink, choice if choice in shipped else None)
+
+
+@st.fragment
+def _pad(key: str, ink: bool, shipped: str | None) -> None:
+    """The pad and its answer: the drawing it sent last, translated by the run's two models
+    (or by the ``shipped`` checkpoint)."""
+    lab: Lab = st.session_state[key]
+    painted: set[tuple[int, int]] = st.session_state[f"{key}_painted"]
+    version = st.session_state.get(f"{key}_canvas_n", 0)
     sent = latest(f"{key}_pad")
     if sent is not None and sent.get("version") == version:
         try:
@@ -73,16 +89,9 @@ def drawing_ui(key: str) -> None:
     reply = call(lambda: lab.handle.view(drawn=image, ink=ink, pictures=False))
     if reply is None:
         return
-    shipped = _shipped_for(task, size)
-    choice = c4.radio(
-        "translated by",
-        ["the models training above", *shipped],
-        key=f"{key}_draw_model",
-        help="Shipped checkpoints (checkpoints/) of this task, trained for 5 minutes on a CPU.",
-    )
-    if choice in shipped:
-        out = translate(_shipped(choice).generator, reply["drawn_input"][None])[0]
-        outputs = [output("model input", reply["drawn_input"]), output(choice, out)]
+    if shipped is not None:
+        out = translate(_shipped(shipped).generator, reply["drawn_input"][None])[0]
+        outputs = [output("model input", reply["drawn_input"]), output(shipped, out)]
     else:
         outputs = [
             output("model input", reply["drawn_input"]),

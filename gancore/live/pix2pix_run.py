@@ -2,8 +2,8 @@
 
 The page "Image to image" trains a U-Net with a PatchGAN (GAN loss + lambda * L1) and, side by
 side, the same U-Net from the same seed on lambda * L1 alone: the twin gets the same wall
-time as the GAN in every slice (the same number of rounds for a step button), so what the
-GAN term adds (sharpness) and what it costs (time per round) show on the same examples.
+time as the GAN, in alternate turns (the same number of rounds for a step button), so what
+the GAN term adds (sharpness) and what it costs (time per round) show on the same examples.
 A view is plain arrays and PNG bytes: the fixed test examples as rows input | pix2pix |
 L1 only | target, D's patch map over one output, and, for a drawn input, both models'
 translations of it.
@@ -12,6 +12,7 @@ translations of it.
 from __future__ import annotations
 
 import io
+import math
 import time
 from typing import Any
 
@@ -26,6 +27,7 @@ from gancore.train.trainer import DivergedError
 from gancore.viz import render
 
 N_EXAMPLES = 8  # fixed test examples on the page
+DRAWING_HOLD_SECONDS = 0.5  # timed training turns wait this long after a drawing
 
 
 class Pix2PixRun(LiveRun):
@@ -40,27 +42,41 @@ class Pix2PixRun(LiveRun):
         x, y, _ = test_pairs(self.preset, N_EXAMPLES)
         self.inputs, self.targets = torch.from_numpy(x), torch.from_numpy(y)
         self.task = self.preset["model"]["task"]
+        self._drawn_at = -math.inf  # when a drawing was last translated (time.monotonic)
+        self._twin_behind = 0.0  # seconds of training the twin owes the GAN
         return trainer
 
-    # --- training: the GAN, then its twin for as long ------------------------------------------
+    # --- training: the GAN and its twin in alternate turns, each for as long ---------------------
 
     def advance(
         self, *, seconds: float | None = None, steps: int | None = None, only: str | None = None
     ) -> int:
-        t0 = time.perf_counter()
-        done = super().advance(
-            seconds=None if seconds is None else seconds / 2, steps=steps, only=only
-        )
-        if not done or only == "d":  # the twin has no D: "Step D only" leaves it alone
+        """A step button trains both for the same rounds. A timed turn trains one of the two,
+        the GAN or (while it is behind in time) the twin, so that a request waits for one
+        round at most; and none for DRAWING_HOLD_SECONDS after a drawing, so that the next
+        drawing of a stroke is answered at once."""
+        if seconds is None:
+            done = super().advance(steps=steps, only=only)
+            if done and only != "d":  # the twin has no D: "Step D only" leaves it alone
+                self._train_twin(steps=done)
             return done
+        if time.monotonic() - self._drawn_at < DRAWING_HOLD_SECONDS:
+            time.sleep(min(seconds, 0.005))  # not a busy loop in the worker meanwhile
+            return 0
+        t0 = time.perf_counter()
+        if self._twin_behind > 0:
+            self._train_twin(seconds=min(self._twin_behind, seconds))
+            self._twin_behind -= time.perf_counter() - t0
+            return 0
+        done = super().advance(seconds=seconds, steps=steps)
+        self._twin_behind += time.perf_counter() - t0
+        return done
+
+    def _train_twin(self, **kw: Any) -> None:
         try:
-            if seconds is None:
-                self.baseline.run(steps=done)
-            else:
-                self.baseline.run(seconds=time.perf_counter() - t0)
+            self.baseline.run(**kw)
         except DivergedError as err:
             self.error = f"The L1-only twin diverged: {err}"
-        return done
 
     def status(self) -> dict[str, Any]:
         """LiveRun.status, with the GAN's L1 weight (``configure(l1_lambda=...)`` edits it)."""
@@ -111,6 +127,7 @@ class Pix2PixRun(LiveRun):
         ``drawn`` (H, W) also both models' translations of it (``pictures=False``: only those)."""
         out: dict[str, Any] = {"task": self.task, "baseline_step": self.baseline.step_count}
         if drawn is not None:
+            self._drawn_at = time.monotonic()
             x = self.prepare_drawing(drawn, ink=ink)
             out["drawn_input"] = x[0]
             out["drawn_gan"] = translate(self.trainer.translator, x)[0]
