@@ -19,6 +19,7 @@ BENCHMARKS = [
     "toy_convergence",
     "lab_refresh",
     "toy_targets",
+    "toy_stabilized",
     "image_targets",
     "image_speed",
     "many_users",
