@@ -119,6 +119,7 @@ def test_package_a_checkpoint_that_translates(at, tmp_path):
     from gancore.io.hub import load_checkpoint
     from gancore.train.pix2pix import translate
 
+    at.number_input(key="p2plab_l1_lambda").set_value(10.0).run()  # edited live: recorded
     at.button(key="p2plab_step").click().run()
     at.button(key="p2plab_package").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -128,6 +129,8 @@ def test_package_a_checkpoint_that_translates(at, tmp_path):
     (folder,) = tmp_path.iterdir()
     loaded = load_checkpoint(folder)
     assert loaded.kind == "pix2pix" and loaded.config["metrics"]["step"] == 1
+    assert loaded.config["model"]["l1_lambda"] == 10.0
+    assert loaded.config["data"]["name"] == "mnist" and "example_l1" in loaded.config["metrics"]
     x = tasks.make_input("edges", -np.ones((2, 1, 28, 28), np.float32))
     assert translate(loaded.generator, x).shape == (2, 1, 28, 28)
 

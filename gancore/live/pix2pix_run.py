@@ -182,19 +182,16 @@ class Pix2PixRun(LiveRun):
         t = self.trainer
         gan, l1 = self.outputs()
         y = self.targets.numpy()
-        config = {
-            "kind": "pix2pix",
-            "description": self.preset.get("description", ""),
-            "model": t.model_config.to_dict(),  # with the L1 weight as edited live
-            "train": t.config.to_dict(),
-            "data": dict(self.preset["data"]),
-            "metrics": {
+        config = self.config.checkpoint_config(
+            metrics={
                 "step": t.step_count,
                 "example_l1": float(np.abs(gan - y).mean()),
                 "example_l1_of_l1_only_twin": float(np.abs(l1 - y).mean()),
             },
-            "command": f"trained in the gancore app's Image to image page from {self.name!r}",
-        }
+            command=f"trained in the gancore app's Image to image page from {self.name!r}",
+            train=t.config,
+            model=t.model_config,  # with the L1 weight as edited live
+        )
         x = self.inputs.numpy()
         png = render.to_png(render.image_grid(np.concatenate([x, gan, y]), nrow=N_EXAMPLES))
         return checkpoint_zip_bytes(
