@@ -68,10 +68,18 @@ def test_a_link_reopens_its_setting(page, app_url):
     button = page.get_by_role("button", name="Link to this setting")
     button.wait_for(timeout=60_000)  # the lab's run is opened from the link first
     assert not exceptions(page)
-    preset = page.locator('[data-testid="stSelectbox"]').first
-    shown = preset.evaluate(
-        "el => el.innerText + ' ' + [...el.querySelectorAll('input')].map(i => i.value).join(' ')"
-    )
+    # the picker labelled "preset" (under load a rerun may still be repainting the page: wait
+    # for it rather than read whichever select box comes first)
+    shown = page.wait_for_function(
+        """() => {
+            const boxes = [...document.querySelectorAll('[data-testid="stSelectbox"]')];
+            const box = boxes.find(b => (b.querySelector('label') || {}).innerText === 'preset');
+            if (!box) return false;
+            const text = box.innerText + ' ' + [...box.querySelectorAll('input')].map(i => i.value).join(' ');
+            return text.includes('grid25 — 25 Gaussians') && text;
+        }""",
+        timeout=30_000,
+    ).json_value()
     assert "grid25 — 25 Gaussians" in shown, shown
     button.click()
     code = page.locator('[data-testid="stCode"]').filter(has_text="preset=grid25")
