@@ -66,28 +66,3 @@ def _message(err: Exception) -> str:
     if isinstance(err, (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)):
         return f"{text}."
     return f"unexpected {type(err).__name__}: {text} (run again with --debug for the traceback)"
-
-
-def _peer_failed(err: Exception) -> bool:
-    """A collective broke because the process at the other end exited (gloo / NCCL wording)."""
-    import torch.distributed as dist
-
-    text = str(err).lower()
-    return isinstance(err, dist.DistError) or (
-        isinstance(err, RuntimeError) and ("closed by peer" in text or "connection reset" in text)
-    )
-
-
-def _message(err: Exception) -> str:
-    from gancore.data.images import DatasetUnavailableError
-    from gancore.io.format import CheckpointError
-    from gancore.train.trainer import DivergedError
-
-    text = " ".join(str(err).split()) or type(err).__name__
-    if isinstance(err, (UserError, CheckpointError, ValueError, DatasetUnavailableError)):
-        return text
-    if isinstance(err, DivergedError):
-        return f"{text} Nothing was lost: the last good state was saved. Lower the learning rates or change the loss, then --resume."
-    if isinstance(err, (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)):
-        return f"{text}."
-    return f"unexpected {type(err).__name__}: {text} (run again with --debug for the traceback)"
