@@ -90,6 +90,22 @@ def transport_ui(
         call(lambda: handle.step(only="g"))
 
 
+def target_steps_ui(key: str, lab: Lab, default: int = 2000) -> None:
+    """How many steps the run trains to (lab.extra["target"]), within this server's step cap."""
+    cap = min(1_000_000, hosted.limits().max_steps)
+    lab.extra["target"] = int(
+        st.number_input(
+            "steps to train",
+            min(10, cap),
+            cap,
+            min(lab.extra.get("target", default), cap),
+            100,
+            key=f"{key}_target",
+            help=f"this server trains at most {cap:,} steps per run" if cap < 1_000_000 else None,
+        )
+    )
+
+
 def start_training(key: str, lab: Lab, stop_at: int | None = None) -> bool:
     """Press Train: take one of the server's training slots, or say it is busy."""
     st.session_state.pop(f"{key}_notice", None)

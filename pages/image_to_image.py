@@ -34,6 +34,7 @@ from pages._lab import (
     transport_ui,
 )
 from pages._lab_export import animation_ui, checkpoint_zip_ui
+from pages._lab_live import target_steps_ui
 from pages._live_chart import live_chart
 from pages._p2p_drawing import drawing_ui
 from pages._uploads import extracted_zip_ui
@@ -195,20 +196,6 @@ def knobs_ui(lab: Lab) -> None:
         st.caption(f"lambda: {LAMBDA_HELP} The L1-only twin keeps the preset's lambda.")
 
 
-def _target_ui(lab: Lab) -> None:
-    cap = min(1_000_000, hosted.limits().max_steps)
-    lab.extra["target"] = int(
-        st.number_input(
-            "steps to train",
-            min(10, cap),
-            cap,
-            min(lab.extra["target"], cap),
-            100,
-            key=f"{KEY}_target",
-        )
-    )
-
-
 def draw(lab: Lab, view: dict[str, Any] | None) -> None:
     if view is None:
         return
@@ -287,7 +274,11 @@ lab = setup()
 if lab is None:
     st.stop()
 transport_ui(
-    KEY, lab, step_sizes=(1, 10), extra=_target_ui, stop_at=lambda lab: lab.extra["target"]
+    KEY,
+    lab,
+    step_sizes=(1, 10),
+    extra=lambda lab: target_steps_ui(KEY, lab),
+    stop_at=lambda lab: lab.extra["target"],
 )
 knobs_ui(lab)
 share(lab)

@@ -36,6 +36,7 @@ from pages._lab import (
     transport_ui,
 )
 from pages._lab_export import animation_ui, checkpoint_zip_ui
+from pages._lab_live import target_steps_ui
 from pages._live_chart import live_chart
 from pages._replay import replay_ui
 from pages._stacked import stacked_quality_ui
@@ -187,21 +188,6 @@ def check_limits(preset: dict[str, Any]) -> None:
     model = DCGANConfig.from_dict(preset["model"])
     limits.check_image_size(model.image_size)
     limits.check_parameters(count_parameters("image", model)["total"])
-
-
-def _target_ui(lab: Lab) -> None:
-    cap = min(1_000_000, hosted.limits().max_steps)
-    lab.extra["target"] = int(
-        st.number_input(
-            "steps to train",
-            min(10, cap),
-            cap,
-            min(lab.extra.get("target", 2000), cap),
-            100,
-            key=f"{KEY}_target",
-            help=f"this server trains at most {cap:,} steps per run" if cap < 1_000_000 else None,
-        )
-    )
 
 
 def draw(lab: Lab, view: dict[str, Any] | None) -> None:
@@ -367,7 +353,7 @@ transport_ui(
     KEY,
     lab,
     step_sizes=(1, 10),
-    extra=_target_ui,
+    extra=lambda lab: target_steps_ui(KEY, lab),
     stop_at=lambda lab: lab.extra["target"],
 )
 hyperparameters_ui(KEY, lab)
