@@ -200,3 +200,23 @@ def test_sampling_is_deterministic_and_matches_the_density():
     np.testing.assert_array_equal(s1, s2)
     assert s1.mean() == pytest.approx(d.mean(), abs=0.02)
     assert np.mean(s1 < -0.5) == pytest.approx(0.25, abs=0.01)
+
+
+def test_the_monte_carlo_value_converges_to_the_integral_and_the_morph_path_matches():
+    p_data = T.gaussian_mixture([0.6, 0.4], [-1.5, 1.8], [0.5, 0.4])
+    p_g = T.gaussian_mixture([1.0], [0.5], [1.2])
+    x = T.make_grid(p_data, p_g)
+    pd, _ = T.on_grid(p_data, x)
+    pg, _ = T.on_grid(p_g, x)
+    d = T.optimal_discriminator(pd, pg)
+    exact = T.value_function(pd, pg, d, x)
+    rng = np.random.default_rng(0)
+    errors = [
+        abs(T.value_monte_carlo(p_data.sample(n, rng), p_g.sample(n, rng), d, x) - exact)
+        for n in (1_000, 100_000)
+    ]
+    assert errors[1] < 0.01 and errors[1] < errors[0] + 0.005
+    ts = np.linspace(0, 1, 5)
+    frames, values = T.morph_path(pg, pd, x, ts)
+    assert len(frames) == 5 and np.allclose(values, T.value_along_morph(pg, pd, x, ts))
+    assert np.allclose(frames[-1], pd) and values[-1] == pytest.approx(-np.log(4), abs=1e-6)

@@ -36,6 +36,7 @@ from gancore.theory.divergences import (
     optimal_discriminator,
     value_function,
     value_integrand,
+    value_monte_carlo,
     wasserstein1,
 )
 from gancore.theory.losses import (
@@ -45,7 +46,7 @@ from gancore.theory.losses import (
     pointwise_derivative,
     pointwise_objective,
 )
-from gancore.theory.morph import morph, value_along_morph
+from gancore.theory.morph import morph, morph_path, value_along_morph
 from gancore.theory.numerics import LOG2, LOG4, cumulative, integrate, xlogy
 
 __all__ = [
@@ -74,6 +75,8 @@ __all__ = [
     "pointwise_objective",
     "uniform",
     "value_along_morph",
+    "morph_path",
+    "value_monte_carlo",
     "value_function",
     "value_integrand",
     "wasserstein1",

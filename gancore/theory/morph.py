@@ -50,12 +50,20 @@ def _quantiles(p: np.ndarray, x: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.interp(u, cdf[keep], x[keep])
 
 
+def morph_path(
+    p_g: np.ndarray, p_data: np.ndarray, x: np.ndarray, ts: np.ndarray, *, mode: str = "mixture"
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """The densities p_g_t for each t in ``ts`` and V(D*, G_t) of each (see value_along_morph)."""
+    frames, values = [], []
+    for t in ts:
+        pt = morph(p_g, p_data, x, float(t), mode=mode)
+        frames.append(pt)
+        values.append(value_function(p_data, pt, optimal_discriminator(p_data, pt), x))
+    return frames, np.array(values)
+
+
 def value_along_morph(
     p_g: np.ndarray, p_data: np.ndarray, x: np.ndarray, ts: np.ndarray, *, mode: str = "mixture"
 ) -> np.ndarray:
     """V(D*, G_t) for each t in ``ts``: falls to −log 4 exactly at t = 1."""
-    out = []
-    for t in ts:
-        pt = morph(p_g, p_data, x, float(t), mode=mode)
-        out.append(value_function(p_data, pt, optimal_discriminator(p_data, pt), x))
-    return np.array(out)
+    return morph_path(p_g, p_data, x, ts, mode=mode)[1]
