@@ -111,9 +111,7 @@ class ToyRun(LiveRun):
         }
 
     def _replay_image(self, snap: dict[str, Any]) -> Any:
-        return render.scatter(
-            snap["fake"], real=self.real_metric[:N_SHOWN], bounds=self.toy.bounds
-        )
+        return render.scatter(snap["fake"], real=self.real_metric[:N_SHOWN], bounds=self.toy.bounds)
 
     def describe(self) -> dict[str, Any]:
         """Facts about the run for checks and tests: its data and the real set it is scored on."""
