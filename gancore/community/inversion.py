@@ -1,10 +1,11 @@
 """How far a community GAN may be inverted on a CPU: the search budget by image size.
 
 Inversion (``gancore.explore.inversion.invert``) runs the generator forward and backward once
-per step for every start. At 64 px that is cheap; at 256 px one step of one start takes about
-half a second on this project's 2-core machine, at 1024 px about 3 s (both measured by
-``python -m benchmarks community_speed``), so the budget shrinks with the size and stops at
-256 px: above that a useful search (dozens of steps) would take minutes of a shared CPU.
+per step for every start. On this project's 2-core machine (``python -m benchmarks
+community_speed``, load ~2) one step of one start takes 0.01 s at 64 px (DCGAN), 0.35 s at
+256 px (lightweight-gan), 0.17 s for a FastGAN's 128 px output and 1.05 s at 1024 px (about
+three times that while other work runs), so the budget shrinks with the size and stops at
+256 px: above that a useful search (50 steps or more) takes a minute or more of a shared CPU.
 Community repos ship no discriminator, so the result has a pixel error, no anomaly score.
 """
 
@@ -43,9 +44,10 @@ def refusal(family: str, image_size: int, has_small_output: bool) -> str:
     """One paragraph: why a model this size is not inverted here, and what to do instead."""
     text = (
         f"Inversion is offered up to {MAX_SIDE} px. It runs the generator forward and backward "
-        f"once per step; at {image_size} px one step of one start takes seconds on this CPU "
-        f"(a 1024 px FastGAN about 3 s, where a 256 px lightweight-gan takes about 0.5 s), so "
-        "the dozens of steps a search needs would take minutes of a shared machine."
+        f"once per step, and at {image_size} px that is slow on this CPU: one step of one start "
+        "measured 1.05 s for a 1024 px FastGAN (0.35 s for a 256 px lightweight-gan) on this "
+        "2-core machine at load ~2 and about three times that when busier, so the 50 or more steps "
+        "a search needs would take one to several minutes of a shared machine."
     )
     if has_small_output:
         text += (
