@@ -440,3 +440,24 @@ def test_the_cli_reports_bad_repos_in_one_line(hub, refs, tmp_path, capsys):
 def test_eval_says_it_does_not_apply_to_community_models(hub, capsys):
     code, err = run_cli(["eval", "huggan/dcgan-tiny", "--n", "10"], capsys)
     assert code == 1 and "community" in err and "Traceback" not in err
+
+
+def test_the_cli_draws_a_transparent_lightweight_gan_over_white(tmp_path, capsys, monkeypatch):
+    from PIL import Image
+
+    monkeypatch.setenv("GANCORE_CACHE", str(tmp_path / "cache"))
+    ref = R.randomize(
+        R.LightweightGAN(image_size=64, latent_dim=16, fmap_max=16, transparent=True), 2
+    )
+    folder = tmp_path / "lw-rgba"
+    folder.mkdir()
+    torch.save({"GAN": ref.state_dict()}, folder / "model.pt")
+    code, err = run_cli(
+        ["sample", str(folder), "-n", "4", "--out", str(tmp_path / "x.png")], capsys
+    )
+    assert code == 0, err
+    assert Image.open(tmp_path / "x.png").mode == "RGB"
+    code, err = run_cli(
+        ["sample", str(folder), "-n", "4", "--out", str(tmp_path / "x.npz")], capsys
+    )
+    assert code == 0 and np.load(tmp_path / "x.npz")["samples"].shape == (4, 4, 64, 64)

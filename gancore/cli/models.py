@@ -9,6 +9,7 @@ import numpy as np
 
 from gancore.cli.errors import EXIT_USAGE, UsageError, UserError
 from gancore.cli.training import set_torch_threads
+from gancore.community.display import opaque
 
 
 def cmd_sample(args, argv) -> int:
@@ -61,7 +62,8 @@ def cmd_sample(args, argv) -> int:
             samples, nrow = rows_by_label(samples, labels, loaded.num_classes)
         else:
             nrow = None
-        render.image_grid(samples, nrow=nrow).save(args.out)
+        # a transparent (RGBA) community model is shown over white, as on the Generate page
+        render.image_grid(opaque(samples), nrow=nrow).save(args.out)
     else:
         render.scatter(samples).save(args.out)
     print(f"wrote {args.n} samples to {args.out}", file=sys.stderr)
