@@ -5,7 +5,7 @@ A link names a preset and every value that differs from it, each under the key t
 keys of the page itself (``view.layers``). Values are written so that they parse back to the
 same number: opening a link rebuilds exactly the configuration it was copied from.
 
-    query = link_query("ring8", resolve_preset("ring8", overrides=["train.loss=wgan"]))
+    query = link_query("ring8", resolve("ring8", ["train.loss=wgan"]))
     read_link(query, page="lab-2d")  # -> Link("ring8", ["train.loss=wgan"], {})
 
 Pure functions, no Streamlit: the pages (pages/_links.py) and ``python -m gancore link``
@@ -21,9 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from gancore.presets.image import list_image_presets, resolve_image_preset
-from gancore.presets.pix2pix import list_pix2pix_presets, resolve_pix2pix_preset
-from gancore.presets.toy import list_presets, resolve_preset
+from gancore.presets.run_config import all_presets, resolve_run
 from gancore.viz.lab import LAYERS_2D
 
 DEFAULT_BASE = "http://localhost:8501"
@@ -67,22 +65,9 @@ class Link:
         return {k: v for k, v in b.items() if not _same(a.get(k), v)}
 
 
-def is_image_preset(name: str) -> bool:
-    return name in list_image_presets()
-
-
-def is_pix2pix_preset(name: str) -> bool:
-    return name in list_pix2pix_presets()
-
-
 def resolve(name: str, overrides: list[str] | None = None) -> dict[str, Any]:
-    """A named toy, image or pix2pix preset with ``--set`` edits applied (ValueError says why
-    not)."""
-    if is_image_preset(name):
-        return resolve_image_preset(name, overrides=overrides)
-    if is_pix2pix_preset(name):
-        return resolve_pix2pix_preset(name, overrides=overrides)
-    return resolve_preset(name, overrides=overrides)
+    """A named preset of any kind with ``--set`` edits applied (ValueError says why not)."""
+    return resolve_run(name, overrides=overrides).to_dict()
 
 
 def page_for(preset: dict[str, Any]) -> str:
@@ -98,11 +83,7 @@ def presets_for_page(page: str) -> list[str]:
     """The preset names a page offers, in the order of the CLI's list."""
     if page not in PAGES:
         raise ValueError(f"unknown page {page!r}; choose one of {', '.join(PAGES)}")
-    if page == "images":
-        return list(list_image_presets())
-    if page == "image-to-image":
-        return list(list_pix2pix_presets())
-    return [n for n in list_presets() if page_for(resolve_preset(n)) == page]
+    return [n for n in all_presets() if page_for(resolve(n)) == page]
 
 
 def format_value(value: Any) -> str:

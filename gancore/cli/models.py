@@ -161,8 +161,7 @@ def cmd_push(args, argv) -> int:
 def cmd_link(args, argv) -> int:
     from gancore import links
 
-    known = links.is_image_preset(args.preset) or links.is_pix2pix_preset(args.preset)
-    if not known and args.preset not in links.list_presets():
+    if args.preset not in links.all_presets():
         raise UserError(f"no preset named {args.preset!r}; see `python -m gancore presets`.")
     page = args.page or links.page_for(links.resolve(args.preset))
     query = {"preset": args.preset}
