@@ -87,9 +87,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     # quality from 25,000 to 35,000, but dipped to 92.3% at 37,500: through the CLI in 120 s,
     # 25/25 on seeds 0-4 but 91.6-98.2% high quality (a run stops wherever the clock says; the
     # issue's 95% is not met on seeds 0, 1 and 3). A decay to 0.1x was worse through the CLI
-    # (81.7-96.4% on seeds 0-2). Tried on seed 0 and worse: noise 0.1 (centre mode empty),
+    # (81.7-96.4% on seeds 0-4). Tried on seed 0 and worse: noise 0.1 (centre mode empty),
     # noise 1 over 6,000 rounds (a corner empty), noise 1 with β1 = 0.5 (25/25 but 93-95% at
-    # 25,000-30,000), pack 2 (24/25), pack 2 + noise (25/25, 93-94% up to 45,000), lazy R1
+    # 25,000-30,000), pack 2 (24/25), pack 2 + noise (25/25, 92-94% up to 45,000), lazy R1
     # γ 0.1 (24/25), minibatch std with a faster decay (24/25, 88%).
     "grid25-stable": _toy(
         "grid25 with a stabilizer: instance noise (std 1, annealed to 0 over 10,000 rounds) "
