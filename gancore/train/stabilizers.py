@@ -16,7 +16,7 @@ steps through :class:`Stabilizers`.
 - Minibatch standard deviation (Karras et al. 2018): one extra feature before D's last layer.
 - Unrolled D (Metz et al. 2017): G's update sees D after k look-ahead steps (gancore/train/unroll.py).
 - DiffAugment (Zhao et al. 2020): gancore/train/diffaugment.py.
-- TTUR (Heusel et al. 2017): lr_d != lr_g, the presets ``dcgan-mnist-ttur`` and ``grid25-ttur``.
+- TTUR (Heusel et al. 2017): lr_d != lr_g, the preset ``dcgan-mnist-ttur``.
 """
 
 from __future__ import annotations
