@@ -87,6 +87,13 @@ class Limits:
                 f"{self.max_parameters:,}"
             )
 
+    def check_model(self, model, *, copies: int = 1) -> None:
+        """Refuse, before allocating, a model config (DCGAN, MLP or pix2pix) over the caps;
+        ``copies``: how many such models one run trains (pix2pix trains an L1-only twin)."""
+        if hasattr(model, "image_size"):
+            self.check_image_size(model.image_size)
+        self.check_parameters(copies * model.num_parameters()["total"])
+
     def check_upload(self, size_bytes: int) -> None:
         if size_bytes > self.max_upload_bytes:
             raise ValueError(

@@ -12,7 +12,6 @@ import streamlit as st
 from gancore.data.image_data import DatasetUnavailableError
 from gancore.data.image_zips import UnsafeArchiveError
 from gancore.data.paired import extract_pairs_zip
-from gancore.io.format import count_parameters
 from gancore.live import LiveError
 from gancore.models.pix2pix import Pix2PixConfig
 from gancore.presets.pix2pix import resolve_pix2pix_preset
@@ -144,10 +143,7 @@ def _identity(preset: dict[str, Any]) -> tuple:
 
 
 def check_limits(preset: dict[str, Any]) -> None:
-    limits = hosted.limits()
-    model = Pix2PixConfig.from_dict(preset["model"])
-    limits.check_image_size(model.image_size)
-    limits.check_parameters(2 * count_parameters("pix2pix", model)["total"])
+    hosted.limits().check_model(Pix2PixConfig.from_dict(preset["model"]), copies=2)
 
 
 def pairs_zip_ui() -> str | None:

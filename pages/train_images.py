@@ -10,7 +10,6 @@ import streamlit as st
 
 from gancore.data.image_data import DatasetUnavailableError
 from gancore.data.image_zips import extract_image_zip
-from gancore.io.format import count_parameters
 from gancore.live import LiveError
 from gancore.live.image_run import CLASSIFIED, QUALITY_EVERY_SECONDS, QUALITY_SAMPLES
 from gancore.models.dcgan import DCGANConfig
@@ -184,10 +183,7 @@ def images_zip_ui() -> str | None:
 
 def check_limits(preset: dict[str, Any]) -> None:
     """Refuse, before allocating, a model this server does not train (hosted caps)."""
-    limits = hosted.limits()
-    model = DCGANConfig.from_dict(preset["model"])
-    limits.check_image_size(model.image_size)
-    limits.check_parameters(count_parameters("image", model)["total"])
+    hosted.limits().check_model(DCGANConfig.from_dict(preset["model"]))
 
 
 def draw(lab: Lab, view: dict[str, Any] | None) -> None:

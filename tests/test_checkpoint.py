@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -13,14 +14,14 @@ import torch
 from safetensors.torch import load_file, save_file
 
 import gancore.io.atomic as atomic
-import gancore.io.checkpoint as ck
 import gancore.io.training_state as ts
 from gancore.io.checkpoint import GANModel, save_checkpoint
-from gancore.io.format import CheckpointError, count_parameters, validate_config
+from gancore.io.format import CheckpointError, validate_config
 from gancore.io.hub import load_checkpoint
 from gancore.io.sources import list_shipped_checkpoints
 from gancore.io.training_state import load_training_state, save_training_state
 from gancore.models.dcgan import DCGANConfig, build_models
+from gancore.models.kinds import MODEL_KINDS
 from gancore.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
 from gancore.train.trainer import TrainConfig
 
@@ -235,8 +236,8 @@ def test_enormous_config_is_refused_before_allocating(tmp_path, monkeypatch):
     def no_allocation(*a, **k):
         raise AssertionError("models were built for an over-limit config")
 
-    monkeypatch.setattr(ck, "build_models", no_allocation)
-    monkeypatch.setattr(ck, "MLPGenerator", no_allocation)
+    for kind, spec in MODEL_KINDS.items():
+        monkeypatch.setitem(MODEL_KINDS, kind, dataclasses.replace(spec, build=no_allocation))
     with pytest.raises(CheckpointError, match="over the limit") as err:
         validate_config(cfg)
     assert err.value.reason == "too_large" and clean(err)
@@ -248,7 +249,7 @@ def test_enormous_config_is_refused_before_allocating(tmp_path, monkeypatch):
     small = {"format": "gancore/1", **toy_config()}
     with pytest.raises(CheckpointError, match="over the limit of 50"):
         validate_config(small, max_parameters=50)
-    total = count_parameters("toy", MLPConfig.from_dict(small["model"]))["total"]
+    total = MLPConfig.from_dict(small["model"]).num_parameters()["total"]
     g, d = toy_models(small)
     assert total == sum(p.numel() for m in (g, d) for p in m.parameters())
 

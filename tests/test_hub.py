@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -19,6 +20,7 @@ from gancore.io.checkpoint import save_checkpoint
 from gancore.io.format import CheckpointError
 from gancore.io.hub import load_checkpoint, push_checkpoint
 from gancore.models.dcgan import DCGANConfig
+from gancore.models.kinds import MODEL_KINDS
 from tests.fake_hub import commit_sha
 from tests.test_checkpoint import (
     Payload,
@@ -202,7 +204,9 @@ def test_enormous_config_is_refused_before_any_weights_are_requested(fake_hub, m
     huge = DCGANConfig(image_size=128, g_features=256, d_features=256, latent_dim=512)
     cfg = {"format": "gancore/1", "kind": "image", "model": huge.to_dict()}
     fake_hub.add("evil/huge", {"config.json": json.dumps(cfg), "model.safetensors": b"x" * 1000})
-    monkeypatch.setattr(ck, "build_models", lambda *a, **k: pytest.fail("allocated"))
+    spec = MODEL_KINDS["image"]
+    allocated = dataclasses.replace(spec, build=lambda *a, **k: pytest.fail("allocated"))
+    monkeypatch.setitem(MODEL_KINDS, "image", allocated)
     assert "over the limit" in refused("evil/huge", "too_large")
     assert fake_hub.paths() == ["/evil/huge/resolve/main/config.json"] * 2
 

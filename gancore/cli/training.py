@@ -108,7 +108,7 @@ def train_and_report(run, args) -> int:
             raise RuntimeError(f"the ranks' weights drifted apart (max |difference| {drift:.3g})")
         result.update(world_size=ctx.world_size, replica_drift=drift)
     if run.is_main:
-        report = run.report if run.kind != "toy" else runs.evaluate(run)
+        report = run.report  # written by the last save, which train() always makes
         print(json.dumps({**result, **report}, indent=2))
     if stop.signal:
         if run.is_main:
@@ -201,13 +201,16 @@ class ProgressBar:
     def __init__(self, max_steps: int | None, run) -> None:
         from tqdm import tqdm
 
-        self.per_step = run.images_per_step if run.kind == "image" else 1
+        from gancore.models.kinds import MODEL_KINDS
+
+        images = MODEL_KINDS[run.kind].images
+        self.per_step = run.images_per_step if images else 1
         step = run.trainer.step_count
         self.tqdm = tqdm(
             total=None if max_steps is None else max_steps * self.per_step,
             initial=step * self.per_step,
-            unit="img" if run.kind == "image" else "step",
-            unit_scale=run.kind == "image",
+            unit="img" if images else "step",
+            unit_scale=images,
             dynamic_ncols=True,
             disable=None,
             file=sys.stderr,

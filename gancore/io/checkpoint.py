@@ -36,11 +36,8 @@ from gancore.io.format import (
 )
 from gancore.io.model_card import card_text
 from gancore.io.sources import hub_weights, local_weights
-from gancore.models.dcgan import DCGANConfig, build_models
-from gancore.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
+from gancore.models.kinds import MODEL_KINDS
 from gancore.models.modes import evaluating
-from gancore.models.pix2pix import Pix2PixConfig
-from gancore.models.pix2pix import build_models as build_pix2pix
 from gancore.train.stabilizers import apply_spectral_norm
 from gancore.train.trainer import TrainConfig
 
@@ -61,19 +58,12 @@ class GANModel(
         limit = DEFAULT_MAX_PARAMETERS if max_parameters is None else max_parameters
         cfg = validate_config(config, max_parameters=limit)
         self.config, self.kind = cfg, cfg["kind"]
+        spec = MODEL_KINDS[self.kind]
         # D as the Trainer shaped it: packing, minibatch std, spectral norm (train section)
         train = TrainConfig.from_dict(cfg["train"])
-        shape = {"pack": train.pack, "minibatch_std": train.minibatch_std}
-        if self.kind == "toy":
-            mlp = MLPConfig.from_dict(cfg["model"])
-            self.generator, self.discriminator = MLPGenerator(mlp), MLPDiscriminator(mlp, **shape)
-        elif self.kind == "pix2pix":
-            self.generator, self.discriminator = build_pix2pix(
-                Pix2PixConfig.from_dict(cfg["model"])
-            )
-        else:
-            model = DCGANConfig.from_dict(cfg["model"])
-            self.generator, self.discriminator = build_models(model, **shape)
+        self.generator, self.discriminator = spec.build(
+            spec.config.from_dict(cfg["model"]), pack=train.pack, minibatch_std=train.minibatch_std
+        )
         if train.spectral_norm:
             apply_spectral_norm(self.discriminator)
 
@@ -202,7 +192,7 @@ class LoadedGAN:
         Deterministic per seed (noise from a CPU generator). ``truncation=t`` draws each latent
         coordinate from the standard normal restricted to [-t, t] -- what resampling |z| > t
         converges to, computed exactly by inverse CDF (uniform noise is scaled to [-t, t])."""
-        if self.kind == "pix2pix":
+        if not MODEL_KINDS[self.kind].draws:
             raise ValueError(
                 f"{self.source} is a pix2pix model: it translates inputs rather than drawing "
                 "samples; use `python -m gancore translate SOURCE --input IN.npz|IN.png --out "
@@ -213,11 +203,7 @@ class LoadedGAN:
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
             raise ValueError(f"seed must be an integer in [0, 2**63), got {seed!r}")
         G, m = self.generator, self.config["model"]
-        shape = (
-            (m["data_dim"],)
-            if self.kind == "toy"
-            else (m["channels"], m["image_size"], m["image_size"])
-        )
+        shape = MODEL_KINDS[self.kind].output_shape(m)
         if n * math.prod(shape) > MAX_SAMPLE_VALUES:
             raise ValueError(
                 f"{n} samples of shape {shape} exceed {MAX_SAMPLE_VALUES:,} values per call"

@@ -42,13 +42,11 @@ import torch
 from safetensors import SafetensorError, safe_open
 from torch import nn
 
-from gancore.models.dcgan import DCGANConfig
-from gancore.models.mlp import MLPConfig
-from gancore.models.pix2pix import Pix2PixConfig
+from gancore.models.kinds import MODEL_KINDS
 from gancore.train.trainer import TrainConfig
 
 FORMAT, TS_FORMAT = "gancore/1", "gancore-training-state/1"
-KINDS = ("toy", "image", "pix2pix")  # pix2pix: Pix2PixConfig (gancore.models.pix2pix)
+KINDS = tuple(MODEL_KINDS)  # toy, image, pix2pix (gancore.models.kinds)
 DEFAULT_MAX_PARAMETERS = 50_000_000
 CONFIG_NAME, WEIGHTS_NAME, LEGACY_NAME = "config.json", "model.safetensors", "pytorch_model.bin"
 SAMPLE_NAME, CARD_NAME = "sample.png", "README.md"
@@ -80,28 +78,12 @@ def one_line(text: Any, limit: int = 200) -> str:
 # ----- config --------------------------------------------------------------------------------
 
 
-def count_parameters(kind: str, model: MLPConfig | DCGANConfig) -> dict[str, int]:
-    """Parameter counts {'generator', 'discriminator', 'total'} of a model config, without allocating."""
-    if kind in ("image", "pix2pix"):
-        return model.num_parameters()
-
-    def mlp(dims: list[int]) -> int:
-        return sum(a * b + b for a, b in zip(dims[:-1], dims[1:], strict=False))
-
-    g = mlp([model.latent_dim] + [model.g_width] * model.g_hidden_layers + [model.data_dim])
-    d = mlp([model.data_dim] + [model.d_width] * model.d_hidden_layers + [1])
-    return {"generator": g, "discriminator": d, "total": g + d}
-
-
 def _finite(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None  # strict JSON has no NaN / Infinity
     if isinstance(value, dict):
         return {str(k): _finite(v) for k, v in value.items()}
     return [_finite(v) for v in value] if isinstance(value, (list, tuple)) else value
-
-
-_MODEL_CONFIGS = {"toy": MLPConfig, "image": DCGANConfig, "pix2pix": Pix2PixConfig}
 
 
 def validate_config(config: dict, *, max_parameters: int = DEFAULT_MAX_PARAMETERS) -> dict:
@@ -142,11 +124,11 @@ def validate_config(config: dict, *, max_parameters: int = DEFAULT_MAX_PARAMETER
     ):
         raise ValueError(f"max_parameters must be a positive integer, got {max_parameters!r}")
     try:
-        model = _MODEL_CONFIGS[kind].from_dict(config["model"])
+        model = MODEL_KINDS[kind].config.from_dict(config["model"])
         train = TrainConfig.from_dict(config["train"]).to_dict() if config.get("train") else {}
     except (ValueError, TypeError) as err:
         raise bad(str(err)) from None
-    total = count_parameters(kind, model)["total"]
+    total = model.num_parameters()["total"]
     if total > max_parameters:
         raise CheckpointError(
             f"the checkpoint config asks for {total:,} parameters, over the limit of "

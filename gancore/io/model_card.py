@@ -11,10 +11,8 @@ from typing import Any
 
 from huggingface_hub import ModelCardData
 
-from gancore.io.format import HUB_LIBRARY, HUB_LICENSE, HUB_TAGS, SAMPLE_NAME, count_parameters
-from gancore.models.dcgan import DCGANConfig
-from gancore.models.mlp import MLPConfig
-from gancore.models.pix2pix import Pix2PixConfig
+from gancore.io.format import HUB_LIBRARY, HUB_LICENSE, HUB_TAGS, SAMPLE_NAME
+from gancore.models.kinds import MODEL_KINDS, ModelKind
 from gancore.tasks import TASKS
 
 
@@ -22,7 +20,15 @@ def _cell(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else v if isinstance(v, str) else json.dumps(v)
 
 
-def _front(meta: ModelCardData, title: str, cfg: dict) -> list[str]:
+def _front(spec: ModelKind, title: str, cfg: dict, *, conditional: bool = False) -> list[str]:
+    """The Hub metadata (library, license, the kind's tags and pipeline), title, description."""
+    tags = {*HUB_TAGS, *spec.hub_tags} | ({"conditional-gan"} if conditional else set())
+    meta = ModelCardData(
+        library_name=HUB_LIBRARY,
+        license=HUB_LICENSE,
+        tags=sorted(tags),
+        pipeline_tag=spec.pipeline,
+    )
     parts = [f"---\n{meta.to_yaml()}\n---\n", f"# {title}\n"]
     return parts + ([cfg["description"] + "\n"] if cfg.get("description") else [])
 
@@ -42,28 +48,17 @@ def _end(parts: list[str], card_extra: str) -> str:
 
 def card_text(cfg: dict, *, has_sample: bool = False, card_extra: str = "") -> str:
     """The README.md text (YAML metadata + markdown) for a validated checkpoint config."""
-    model, data, kind = cfg["model"], cfg["data"], cfg["kind"]
-    if kind == "pix2pix":
-        return _pix2pix_card(cfg, has_sample=has_sample, card_extra=card_extra)
+    model, data, spec = cfg["model"], cfg["data"], MODEL_KINDS[cfg["kind"]]
+    if not spec.draws:
+        return _translator_card(cfg, has_sample=has_sample, card_extra=card_extra)
     classes = model.get("num_classes", 0)
-    arch = "DCGAN" if kind == "image" else "MLP GAN"
-    tags = {
-        *HUB_TAGS,
-        "dcgan" if kind == "image" else "toy-data",
-    }
-    tags |= {"conditional-gan"} if classes else set()
-    pipeline = "unconditional-image-generation" if kind == "image" else None
-    meta = ModelCardData(
-        library_name=HUB_LIBRARY, license=HUB_LICENSE, tags=sorted(tags), pipeline_tag=pipeline
+    arch = spec.arch
+    counts = spec.config.from_dict(model).num_parameters()
+    shape = spec.output_shape(model)
+    shape = "x".join(map(str, shape)) + " images" if spec.images else f"{shape[0]}D points"
+    parts = _front(
+        spec, f"{arch} on {data.get('name', 'unknown data')}", cfg, conditional=bool(classes)
     )
-    counts = count_parameters(kind, (MLPConfig if kind == "toy" else DCGANConfig).from_dict(model))
-    size = model.get("image_size")
-    shape = (
-        f"{model['channels']}x{size}x{size} images"
-        if kind == "image"
-        else f"{model['data_dim']}D points"
-    )
-    parts = _front(meta, f"{arch} on {data.get('name', 'unknown data')}", cfg)
     parts.append(
         f"A {'class-conditional ' if classes else ''}{arch} trained with gancore: the generator maps "
         f"a {model['latent_dim']}-dimensional latent to {shape}. Parameters: generator "
@@ -83,15 +78,11 @@ def card_text(cfg: dict, *, has_sample: bool = False, card_extra: str = "") -> s
     return _end(parts, card_extra)
 
 
-def _pix2pix_card(cfg: dict, *, has_sample: bool = False, card_extra: str = "") -> str:
-    model = Pix2PixConfig.from_dict(cfg["model"])
-    counts = count_parameters("pix2pix", model)
-    meta = ModelCardData(
-        library_name=HUB_LIBRARY,
-        license=HUB_LICENSE,
-        tags=["gan", "gancore", "pix2pix", "pytorch", "image-to-image"],
-        pipeline_tag="image-to-image",
-    )
+def _translator_card(cfg: dict, *, has_sample: bool = False, card_extra: str = "") -> str:
+    """The card of a pix2pix model: it translates inputs rather than drawing samples."""
+    spec = MODEL_KINDS[cfg["kind"]]
+    model = spec.config.from_dict(cfg["model"])
+    counts = model.num_parameters()
     objective = (
         f"the {cfg['train'].get('loss', 'non_saturating')} conditional GAN loss of a PatchGAN "
         f"plus {model.l1_lambda:g} x L1"
@@ -100,7 +91,7 @@ def _pix2pix_card(cfg: dict, *, has_sample: bool = False, card_extra: str = "") 
     )
     shape = f"{model.channels}x{model.image_size}x{model.image_size}"
     parts = _front(
-        meta, f"pix2pix ({model.task}) on {cfg['data'].get('name', 'unknown data')}", cfg
+        spec, f"{spec.arch} ({model.task}) on {cfg['data'].get('name', 'unknown data')}", cfg
     )
     parts.append(
         f"An image-to-image model trained with gancore (Isola et al. 2017): a U-Net generator "

@@ -51,6 +51,16 @@ class MLPConfig(DictConfig):
         if not isinstance(self.spectral_norm, bool):
             raise ValueError(f"spectral_norm must be true or false, got {self.spectral_norm!r}")
 
+    def num_parameters(self) -> dict[str, int]:
+        """Parameter counts {'generator', 'discriminator', 'total'}, without allocating."""
+
+        def mlp(dims: list[int]) -> int:
+            return sum(a * b + b for a, b in zip(dims[:-1], dims[1:], strict=False))
+
+        g = mlp([self.latent_dim] + [self.g_width] * self.g_hidden_layers + [self.data_dim])
+        d = mlp([self.data_dim] + [self.d_width] * self.d_hidden_layers + [1])
+        return {"generator": g, "discriminator": d, "total": g + d}
+
 
 class SigmoidTanh(nn.Module):
     """tanh(x) computed as 2·sigmoid(2x) - 1.
@@ -159,3 +169,10 @@ class MLPDiscriminator(nn.Module):
         for layer in body:
             x = layer(x)
         return head(append_minibatch_std(x)).squeeze(-1)
+
+
+def build_models(
+    config: MLPConfig, *, pack: int = 1, minibatch_std: bool = False
+) -> tuple[MLPGenerator, MLPDiscriminator]:
+    """An initialised (G, D) pair; ``pack`` and ``minibatch_std`` shape D for those stabilizers."""
+    return MLPGenerator(config), MLPDiscriminator(config, pack=pack, minibatch_std=minibatch_std)

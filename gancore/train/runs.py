@@ -26,6 +26,7 @@ from gancore.explore.latent import fixed_noise_images
 from gancore.io.checkpoint import save_checkpoint
 from gancore.io.hub import load_checkpoint
 from gancore.io.training_state import load_training_state
+from gancore.models.kinds import MODEL_KINDS
 from gancore.presets.run_config import KINDS, RunConfig, from_checkpoint, resolve_run
 from gancore.train import distributed
 from gancore.train.distributed import DistContext
@@ -259,15 +260,19 @@ def evaluate(run: Run, *, quality: bool = True) -> dict[str, float]:
     Toy runs: mode coverage and grid divergences. Image runs: images/s, the losses
     averaged over the last steps, pixel statistics of fakes vs reals, and whatever
     ``run.image_metrics`` adds (only when ``quality``: it may be slow)."""
-    if run.kind == "toy":
-        g = torch.Generator().manual_seed(EVAL_SEED)
-        fakes = run.trainer.sample(EVAL_SAMPLES, generator=g).numpy().astype(np.float64)
-        return toy_quality(fakes, run.data)
-    if run.kind == "pix2pix":
-        from gancore.presets.pix2pix import pix2pix_report
+    return _REPORTS[run.kind](run, quality=quality)
 
-        return pix2pix_report(run, quality=quality)
-    return image_report(run, quality=quality)
+
+def _toy_report(run: Run, *, quality: bool = True) -> dict[str, float]:
+    g = torch.Generator().manual_seed(EVAL_SEED)
+    fakes = run.trainer.sample(EVAL_SAMPLES, generator=g).numpy().astype(np.float64)
+    return toy_quality(fakes, run.data)
+
+
+def _pix2pix_report(run: Run, *, quality: bool = True) -> dict[str, float]:
+    from gancore.presets.pix2pix import pix2pix_report  # it builds on this module
+
+    return pix2pix_report(run, quality=quality)
 
 
 def toy_quality(fakes: np.ndarray, dist: ToyDistribution) -> dict[str, float]:
@@ -300,6 +305,9 @@ def image_report(run: Run, *, quality: bool = True) -> dict[str, float]:
     return out
 
 
+_REPORTS = {"toy": _toy_report, "image": image_report, "pix2pix": _pix2pix_report}
+
+
 def pixel_stats(fakes: np.ndarray, source: ImageSource) -> dict[str, float]:
     """Mean and std of fake vs real pixels in [-1, 1]: a cheap check for blank or saturated G."""
     n = min(len(fakes), len(source))
@@ -327,25 +335,13 @@ def save(run: Run, *, quality: bool = True) -> Path | None:
     Only rank 0 of a torchrun job writes (the others return None)."""
     if not run.is_main:
         return None
-    if run.kind == "pix2pix":
-        from gancore.presets.pix2pix import save_pix2pix
+    if not MODEL_KINDS[run.kind].draws:
+        from gancore.presets.pix2pix import save_pix2pix  # examples, not samples, on its card
 
         return save_pix2pix(run, quality=quality)
     trainer = run.trainer
-    class_names = None
-    if run.kind == "toy":
-        dist_: ToyDistribution = run.data
-        report = evaluate(run)
-        g = torch.Generator().manual_seed(EVAL_SEED)
-        fakes = trainer.sample(1000, generator=g).numpy()
-        real = dist_.sample(1000, torch.Generator().manual_seed(EVAL_SEED + 1)).numpy()
-        png = render.to_png(render.scatter(fakes, real=real, bounds=dist_.bounds))
-    else:
-        report = image_report(run, quality=quality)
-        png = render.to_png(sample_grid(trainer))
-        if trainer.num_classes:
-            class_names = list(run.data.class_names)
-    run.report = {"step": trainer.step_count, **report}
+    run.report = {"step": trainer.step_count, **evaluate(run, quality=quality)}
+    class_names = list(run.data.class_names) if trainer.num_classes else None
     config = run.config.checkpoint_config(
         metrics=run.report, command=run.command, train=trainer.config, class_names=class_names
     )
@@ -354,6 +350,17 @@ def save(run: Run, *, quality: bool = True) -> Path | None:
         generator=trainer.ema_generator or trainer.generator,
         discriminator=trainer.discriminator,
         config=config,
-        sample_png=png,
+        sample_png=_card_picture(run),
         training_state=trainer.state_dict(),
     )
+
+
+def _card_picture(run: Run) -> bytes:
+    """The card's PNG: the fixed-noise grid of an image run, or 1,000 toy samples over reals."""
+    trainer = run.trainer
+    if MODEL_KINDS[run.kind].images:
+        return render.to_png(sample_grid(trainer))
+    dist: ToyDistribution = run.data
+    fakes = trainer.sample(1000, generator=torch.Generator().manual_seed(EVAL_SEED)).numpy()
+    real = dist.sample(1000, torch.Generator().manual_seed(EVAL_SEED + 1)).numpy()
+    return render.to_png(render.scatter(fakes, real=real, bounds=dist.bounds))
