@@ -13,6 +13,7 @@ import copy
 import json
 import typing
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -139,38 +140,81 @@ def full_preset(
     }
 
 
-def describe(presets: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """Preset names and their one-line descriptions."""
-    return {name: p["description"] for name, p in presets.items()}
+def check_data_keys(data: dict[str, Any], allowed: set[str]) -> None:
+    if unknown := sorted(set(data) - allowed):
+        raise ValueError(f"unknown data key(s) {unknown}; allowed: {sorted(allowed)}")
 
 
-def pick(presets: dict[str, dict[str, Any]], name: str, what: str) -> dict[str, Any]:
-    """A deep copy of a named preset (safe to edit); ValueError naming the choices."""
-    if name not in presets:
-        raise ValueError(f"unknown {what}preset {name!r}; choose one of {sorted(presets)}")
-    return copy.deepcopy(presets[name])
+def check_image_data(data: dict[str, Any], name: str, *, own: str, own_what: str) -> None:
+    """The data section of an image-like preset: ``data.path`` exactly when the set is the
+    user's own (``own``: folder, pairs), and a positive ``max_images``."""
+    if name == own and not isinstance(data.get("path"), str):
+        raise ValueError(f"data.name={own} needs data.path=DIR ({own_what})")
+    if name != own and "path" in data:
+        raise ValueError(f"data.path applies to data.name={own} only, not {name!r}")
+    max_images = data.get("max_images", 10_000)
+    if isinstance(max_images, bool) or not isinstance(max_images, int) or max_images < 1:
+        raise ValueError(f"data.max_images must be a positive int, got {max_images!r}")
 
 
-def resolve_with(
-    presets: dict[str, dict[str, Any]],
-    name_or_dict: str | dict[str, Any],
-    seed: int | None,
-    overrides: list[str] | None,
-    *,
-    what: str,
-    validate: Callable[[dict[str, Any]], None],
-    apply: Callable[[dict[str, Any], list[str]], dict[str, Any]],
-) -> dict[str, Any]:
-    """The final, validated preset: named (from ``presets``) or given, plus ``section.key=value``
-    overrides (``apply``), plus the seed, checked by the kind's ``validate``."""
-    if isinstance(name_or_dict, str):
-        preset = pick(presets, name_or_dict, what)
-    else:
-        preset = copy.deepcopy(name_or_dict)
-    validate(preset)
-    if overrides:
-        preset = apply(preset, overrides)
-    if seed is not None:
-        preset["train"]["seed"] = seed
-        validate(preset)
-    return preset
+@dataclass(frozen=True)
+class PresetFamily:
+    """The named presets of one kind and the four things done with them: list, get, apply
+    ``section.key=value`` overrides, resolve (named or given, overrides, seed, validated).
+
+    ``sections``: the model config class; ``validate`` raises ValueError naming the problem;
+    ``data_keys`` / ``text_keys``: see ``apply_overrides``; ``canonical`` edits a resolved
+    preset in place (a dataset's canonical name in the saved config); ``what``: the family in
+    messages ("image " in "unknown image preset")."""
+
+    presets: dict[str, dict[str, Any]]
+    model: type
+    validate: Callable[[dict[str, Any]], None]
+    what: str = ""
+    data_keys: set[str] | None = None
+    text_keys: frozenset[str] = frozenset()
+    canonical: Callable[[dict[str, Any]], None] | None = None
+
+    def describe(self) -> dict[str, str]:
+        """Preset names and their one-line descriptions."""
+        return {name: p["description"] for name, p in self.presets.items()}
+
+    def get(self, name: str) -> dict[str, Any]:
+        """A deep copy of a named preset (safe to edit); ValueError naming the choices."""
+        if name not in self.presets:
+            raise ValueError(
+                f"unknown {self.what}preset {name!r}; choose one of {sorted(self.presets)}"
+            )
+        return copy.deepcopy(self.presets[name])
+
+    def apply(self, preset: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+        """A copy of ``preset`` with "section.key=value" edits applied, then validated."""
+        from gancore.train.config import TrainConfig
+
+        return apply_overrides(
+            preset,
+            overrides,
+            sections={"model": self.model, "train": TrainConfig},
+            validate=self.validate,
+            data_keys=self.data_keys,
+            text_keys=self.text_keys,
+        )
+
+    def resolve(
+        self,
+        name_or_dict: str | dict[str, Any],
+        seed: int | None = None,
+        overrides: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """The final, validated preset: named or given, plus overrides, plus the seed."""
+        preset = self.get(name_or_dict) if isinstance(name_or_dict, str) else name_or_dict
+        preset = copy.deepcopy(preset)
+        self.validate(preset)
+        if overrides:
+            preset = self.apply(preset, overrides)
+        if seed is not None:
+            preset["train"]["seed"] = seed
+            self.validate(preset)
+        if self.canonical is not None:
+            self.canonical(preset)
+        return preset

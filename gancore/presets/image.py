@@ -21,7 +21,7 @@ from gancore.data.folders import scan_folder
 from gancore.data.images import DATASETS, ImageSource, dataset_name, open_image_source
 from gancore.models.dcgan import DCGANConfig, build_models
 from gancore.presets import common
-from gancore.presets.common import apply_overrides, check_sections
+from gancore.presets.common import check_sections
 from gancore.seeding import set_seed
 from gancore.train.trainer import TrainConfig, Trainer
 
@@ -128,35 +128,17 @@ IMAGE_PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def list_image_presets() -> dict[str, str]:
-    """Image preset names and their one-line descriptions."""
-    return common.describe(IMAGE_PRESETS)
-
-
-def get_image_preset(name: str) -> dict[str, Any]:
-    """A deep copy of a named image preset (safe to edit)."""
-    return common.pick(IMAGE_PRESETS, name, "image ")
-
-
 def validate_image_preset(preset: dict[str, Any]) -> None:
     """Raise ValueError unless ``preset`` is a complete, consistent image preset."""
     check_sections(preset, "image")
     model = DCGANConfig.from_dict(preset["model"])
     TrainConfig.from_dict(preset["train"])
     data = preset["data"]
-    unknown = sorted(set(data) - DATA_KEYS)
-    if unknown:
-        raise ValueError(f"unknown data key(s) {unknown}; allowed: {sorted(DATA_KEYS)}")
+    common.check_data_keys(data, DATA_KEYS)
     if "name" not in data:
         raise ValueError(f"data.name is missing; expected one of {DATASETS}")
     name = dataset_name(data["name"])
-    if name == "folder" and not isinstance(data.get("path"), str):
-        raise ValueError("data.name=folder needs data.path=DIR (a directory of images)")
-    if name != "folder" and "path" in data:
-        raise ValueError(f"data.path applies to data.name=folder only, not {name!r}")
-    max_images = data.get("max_images", 10_000)
-    if isinstance(max_images, bool) or not isinstance(max_images, int) or max_images < 1:
-        raise ValueError(f"data.max_images must be a positive int, got {max_images!r}")
+    common.check_image_data(data, name, own="folder", own_what="a directory of images")
     classes = DATASET_CLASSES.get(name)
     if classes is not None and model.num_classes not in (0, classes):
         raise ValueError(
@@ -165,39 +147,24 @@ def validate_image_preset(preset: dict[str, Any]) -> None:
         )
 
 
-def apply_image_overrides(preset: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """A copy of ``preset`` with "section.key=value" edits applied, then validated.
-
-    ``model`` and ``train`` values are parsed by the dataclass field's type (betas as
-    "0.0,0.9"); ``data`` values as JSON, else kept as text; ``data.path`` is always text."""
-    return apply_overrides(
-        preset,
-        overrides,
-        sections={"model": DCGANConfig, "train": TrainConfig},
-        validate=validate_image_preset,
-        data_keys=DATA_KEYS,
-        text_keys=frozenset({"path"}),
-    )
-
-
-def resolve_image_preset(
-    name_or_dict: str | dict[str, Any],
-    seed: int | None = None,
-    overrides: list[str] | None = None,
-) -> dict[str, Any]:
-    """The final, validated image preset: named or given, plus overrides, plus seed."""
-    preset = common.resolve_with(
-        IMAGE_PRESETS,
-        name_or_dict,
-        seed,
-        overrides,
-        what="image ",
-        validate=validate_image_preset,
-        apply=apply_image_overrides,
-    )
+def _canonical(preset: dict[str, Any]) -> None:
     # a canonical dataset name in the saved config ("FashionMNIST" -> "fashion-mnist")
     preset["data"]["name"] = dataset_name(preset["data"]["name"])
-    return preset
+
+
+IMAGES = common.PresetFamily(
+    IMAGE_PRESETS,
+    DCGANConfig,
+    validate_image_preset,
+    what="image ",
+    data_keys=DATA_KEYS,
+    text_keys=frozenset({"path"}),  # data.path is always text
+    canonical=_canonical,
+)
+list_image_presets = IMAGES.describe
+get_image_preset = IMAGES.get
+apply_image_overrides = IMAGES.apply
+resolve_image_preset = IMAGES.resolve
 
 
 def retarget_image_preset(

@@ -24,7 +24,7 @@ from gancore.eval import image as metrics_image
 from gancore.eval.classifier import DATASETS as CLASSIFIED
 from gancore.models.pix2pix import Pix2PixConfig, build_models
 from gancore.presets import common
-from gancore.presets.common import apply_overrides, check_sections
+from gancore.presets.common import check_sections
 from gancore.seeding import set_seed
 from gancore.train.pix2pix import Pix2PixTrainer, TaskSource, psnr, translate
 from gancore.train.trainer import TrainConfig
@@ -73,11 +73,6 @@ PIX2PIX_PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def list_pix2pix_presets() -> dict[str, str]:
-    """pix2pix preset names and their one-line descriptions."""
-    return common.describe(PIX2PIX_PRESETS)
-
-
 def validate_pix2pix_preset(preset: dict[str, Any]) -> None:
     """Raise ValueError unless ``preset`` is a complete, consistent pix2pix preset."""
     check_sections(preset, "pix2pix")
@@ -86,8 +81,7 @@ def validate_pix2pix_preset(preset: dict[str, Any]) -> None:
 
     check_train_config(TrainConfig.from_dict(preset["train"]))
     data = preset["data"]
-    if unknown := sorted(set(data) - DATA_KEYS):
-        raise ValueError(f"unknown data key(s) {unknown}; allowed: {sorted(DATA_KEYS)}")
+    common.check_data_keys(data, DATA_KEYS)
     name = data.get("name")
     if name != "pairs":
         try:
@@ -101,40 +95,25 @@ def validate_pix2pix_preset(preset: dict[str, Any]) -> None:
             "data.name=pairs goes with model.task=paired (a folder of A/ and B/); the other sets "
             f"make their inputs with model.task in {list(tasks.MADE_TASKS)}"
         )
-    if name == "pairs" and not isinstance(data.get("path"), str):
-        raise ValueError("data.name=pairs needs data.path=DIR (a folder holding A/ and B/)")
-    if name != "pairs" and "path" in data:
-        raise ValueError(f"data.path applies to data.name=pairs only, not {name!r}")
-    max_images = data.get("max_images", 10_000)
-    if isinstance(max_images, bool) or not isinstance(max_images, int) or max_images < 1:
-        raise ValueError(f"data.max_images must be a positive int, got {max_images!r}")
+    common.check_image_data(data, name, own="pairs", own_what="a folder holding A/ and B/")
 
 
-def resolve_pix2pix_preset(
-    name_or_dict: str | dict[str, Any],
-    seed: int | None = None,
-    overrides: list[str] | None = None,
-) -> dict[str, Any]:
-    """The final, validated preset: named or given, plus ``section.key=value`` overrides and seed."""
-    preset = common.resolve_with(
-        PIX2PIX_PRESETS,
-        name_or_dict,
-        seed,
-        overrides,
-        what="pix2pix ",
-        validate=validate_pix2pix_preset,
-        apply=lambda p, o: apply_overrides(
-            p,
-            o,
-            sections={"model": Pix2PixConfig, "train": TrainConfig},
-            validate=validate_pix2pix_preset,
-            data_keys=DATA_KEYS,
-            text_keys=frozenset({"path"}),
-        ),
-    )
+def _canonical(preset: dict[str, Any]) -> None:
     if preset["data"]["name"] != "pairs":
         preset["data"]["name"] = dataset_name(preset["data"]["name"])
-    return preset
+
+
+PIX2PIX = common.PresetFamily(
+    PIX2PIX_PRESETS,
+    Pix2PixConfig,
+    validate_pix2pix_preset,
+    what="pix2pix ",
+    data_keys=DATA_KEYS,
+    text_keys=frozenset({"path"}),
+    canonical=_canonical,
+)
+list_pix2pix_presets = PIX2PIX.describe
+resolve_pix2pix_preset = PIX2PIX.resolve
 
 
 def open_pix2pix_data(

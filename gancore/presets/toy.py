@@ -13,7 +13,7 @@ import inspect
 from typing import Any
 
 from gancore.data.toy import TOY_DATASETS, ToyDistribution, ToySource, get_toy
-from gancore.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
+from gancore.models.mlp import MLPConfig, build_models
 from gancore.presets import common
 from gancore.presets.common import check_sections
 from gancore.seeding import set_seed
@@ -182,27 +182,6 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def list_presets() -> dict[str, str]:
-    """Preset names and their one-line descriptions."""
-    return common.describe(PRESETS)
-
-
-def get_preset(name: str) -> dict[str, Any]:
-    """A deep copy of a named preset (safe to edit)."""
-    return common.pick(PRESETS, name, "")
-
-
-def apply_overrides(preset: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """A copy of a toy ``preset`` with "section.key=value" edits applied, then validated
-    (gancore.presets.common.apply_overrides with the toy sections)."""
-    return common.apply_overrides(
-        preset,
-        overrides,
-        sections={"model": MLPConfig, "train": TrainConfig},
-        validate=validate_preset,
-    )
-
-
 def validate_preset(preset: dict[str, Any]) -> None:
     """Raise ValueError unless `preset` is a complete, consistent toy preset."""
     check_sections(preset, "toy")
@@ -228,21 +207,11 @@ def validate_preset(preset: dict[str, Any]) -> None:
             raise ValueError(f"data for {name!r}: {err}") from None
 
 
-def resolve_preset(
-    name_or_dict: str | dict[str, Any],
-    seed: int | None = None,
-    overrides: list[str] | None = None,
-) -> dict[str, Any]:
-    """The final, validated preset dict: named or given, plus overrides, plus seed."""
-    return common.resolve_with(
-        PRESETS,
-        name_or_dict,
-        seed,
-        overrides,
-        what="",
-        validate=validate_preset,
-        apply=apply_overrides,
-    )
+TOYS = common.PresetFamily(PRESETS, MLPConfig, validate_preset)
+list_presets = TOYS.describe
+get_preset = TOYS.get
+apply_overrides = TOYS.apply
+resolve_preset = TOYS.resolve
 
 
 def build_from_preset(
@@ -259,8 +228,7 @@ def build_from_preset(
     data = dict(preset["data"])
     dist = get_toy(data.pop("name"), **data)
     set_seed(train_cfg.seed)  # weight init (and spectral-norm vectors) follow the seed
-    generator = MLPGenerator(model_cfg)
-    discriminator = MLPDiscriminator(
+    generator, discriminator = build_models(
         model_cfg, pack=train_cfg.pack, minibatch_std=train_cfg.minibatch_std
     )
     # seed + 1: the data stream must not replay the trainer's latent-noise stream
