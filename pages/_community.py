@@ -13,11 +13,30 @@ from gancore.community.display import SHOW_SIDE, grid_counts, opaque, shrink
 def hub_caption() -> None:
     st.caption(
         "Any repo written by gancore (`python -m gancore push`) loads here, and so do these "
-        f"community GAN families: {SUPPORTED}. Try "
-        + ", ".join(f"`{r}`" for r in SUGGESTED_REPOS)
-        + ". Weights are downloaded to this server's (or your machine's) Hugging Face cache "
-        "and read as tensors only: no code from a repo ever runs."
+        f"community GAN families: {SUPPORTED}. Weights are downloaded to this server's (or "
+        "your machine's) Hugging Face cache and read as tensors only: no code from a repo "
+        "ever runs."
     )
+
+
+def suggestions(repo_key: str) -> None:
+    """One button per well-known community repo: a click fills the repo id and loads it."""
+
+    def pick(repo: str) -> None:
+        st.session_state[repo_key] = repo
+
+    cols = st.columns([1] + [2] * len(SUGGESTED_REPOS) + [3], vertical_alignment="center")
+    cols[0].caption("Try:")
+    for col, repo in zip(cols[1:], SUGGESTED_REPOS, strict=False):
+        col.button(
+            repo,
+            key=f"{repo_key}_try_{repo}",
+            on_click=pick,
+            args=(repo,),
+            type="tertiary",
+            icon=":material/download:",
+            help=f"load {repo} from the Hugging Face Hub",
+        )
 
 
 def is_community(gan) -> bool:

@@ -96,6 +96,7 @@ def _load_ui() -> LoadedGAN | None:
             ).strip()
             or None
         )
+        community.suggestions(f"{KEY}_repo")
         if not repo:
             community.hub_caption()
             return None
