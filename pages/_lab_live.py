@@ -106,6 +106,17 @@ def target_steps_ui(key: str, lab: Lab, default: int = 2000) -> None:
     )
 
 
+def transport_to_target_ui(key: str, lab: Lab) -> None:
+    """The image pages' transport: single and x10 steps, and the steps a run trains to."""
+    transport_ui(
+        key,
+        lab,
+        step_sizes=(1, 10),
+        extra=lambda lab: target_steps_ui(key, lab),
+        stop_at=lambda lab: lab.extra["target"],
+    )
+
+
 def start_training(key: str, lab: Lab, stop_at: int | None = None) -> bool:
     """Press Train: take one of the server's training slots, or say it is busy."""
     st.session_state.pop(f"{key}_notice", None)

@@ -32,10 +32,9 @@ from pages._lab import (
     open_lab,
     pace,
     replace_lab,
-    transport_ui,
 )
 from pages._lab_export import animation_ui, checkpoint_zip_ui
-from pages._lab_live import target_steps_ui
+from pages._lab_live import transport_to_target_ui
 from pages._live_chart import live_chart
 from pages._replay import replay_ui
 from pages._stacked import stacked_quality_ui
@@ -345,13 +344,7 @@ st.markdown(
 lab = setup()
 if lab is None:
     st.stop()
-transport_ui(
-    KEY,
-    lab,
-    step_sizes=(1, 10),
-    extra=lambda lab: target_steps_ui(KEY, lab),
-    stop_at=lambda lab: lab.extra["target"],
-)
+transport_to_target_ui(KEY, lab)
 hyperparameters_ui(KEY, lab)
 ab_ui(KEY, lab)
 share(lab)

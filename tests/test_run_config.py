@@ -24,7 +24,7 @@ from gancore.presets.run_config import (
     resolve_run,
     run_kind,
 )
-from gancore.train import runs
+from gancore.train import scores
 from gancore.train.trainer import TrainConfig
 
 
@@ -91,7 +91,7 @@ def test_the_cli_and_the_labs_report_toy_metrics_under_one_set_of_names():
 
     dist = get_toy("ring8")
     fakes = dist.sample(2000, torch.Generator().manual_seed(3)).numpy().astype(np.float64)
-    cli = runs.toy_quality(fakes, dist)
+    cli = scores.toy_quality(fakes, dist)
     live = ToyRun(resolve_run("ring8").to_dict(), "ring8").metrics_of(fakes)
     assert set(cli) == set(TOY_METRICS) | {"samples"} and set(live) == set(TOY_METRICS)
     real = dist.sample(2000, torch.Generator().manual_seed(4)).numpy()

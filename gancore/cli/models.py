@@ -71,9 +71,8 @@ def cmd_sample(args, argv) -> int:
 
 
 def cmd_eval(args, argv) -> int:
-    from gancore.data.toy import get_toy
     from gancore.io.hub import load_checkpoint
-    from gancore.train import runs
+    from gancore.train import scores
 
     if args.n is not None and not 10 <= args.n <= 100_000:
         raise UserError(f"--n must be between 10 and 100000, got {args.n}.")
@@ -90,39 +89,14 @@ def cmd_eval(args, argv) -> int:
             f"(28x28 MNIST-like); {args.source} is a {loaded.config['description']} community "
             "model, so there is nothing to score it against. Use `sample` to look at it."
         )
-    data = {k: v for k, v in loaded.config["data"].items() if k != "class_names"}
-    if loaded.kind == "pix2pix":
-        from gancore.presets.pix2pix import evaluate_checkpoint
+    from gancore.eval.inception import InceptionUnavailable
 
-        root = None if args.data_root is None else str(args.data_root)
-        print(json.dumps(evaluate_checkpoint(loaded, n=args.n, root=root), indent=2))
-        return 0
-    if loaded.kind == "image":
-        from gancore.presets.image import open_preset_data
-
-        preset = {"data": data, "model": loaded.config["model"], "train": {"seed": 0}}
-        source = open_preset_data(preset, root=args.data_root)
-        labels = loaded.resolve_labels(args.n)  # conditional: every class in turn
-        fakes = loaded.sample(args.n, seed=runs.EVAL_SEED, labels=labels)
-        report = {"source": loaded.source, "samples": args.n, **runs.pixel_stats(fakes, source)}
-        root = None if args.data_root is None else str(args.data_root)
-        report.update(runs.classifier_quality(fakes, labels, source.data.name, root))
-        if args.inception:
-            from gancore.eval.inception import InceptionUnavailable, inception_metrics
-
-            reals, _ = source.take(list(range(min(args.n, len(source)))))
-            try:
-                report.update(inception_metrics(fakes, reals.numpy()))
-            except InceptionUnavailable as err:
-                raise UserError(f"--inception: {err}") from None
-        report["training_metrics"] = loaded.config.get("metrics", {})
-        print(json.dumps(report, indent=2))
-        return 0
-    if args.inception:
-        raise UserError("--inception applies to image checkpoints; this one draws toy points.")
-    dist = get_toy(data.pop("name"), **data)
-    fakes = loaded.sample(args.n, seed=runs.EVAL_SEED).astype(np.float64)
-    print(json.dumps({"source": loaded.source, **runs.toy_quality(fakes, dist)}, indent=2))
+    root = None if args.data_root is None else str(args.data_root)
+    try:
+        report = scores.score_checkpoint(loaded, n=args.n, data_root=root, inception=args.inception)
+    except InceptionUnavailable as err:
+        raise UserError(f"--inception: {err}") from None
+    print(json.dumps(report, indent=2))
     return 0
 
 

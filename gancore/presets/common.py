@@ -172,7 +172,7 @@ class PresetFamily:
     validate: Callable[[dict[str, Any]], None]
     what: str = ""
     data_keys: set[str] | None = None
-    text_keys: frozenset[str] = frozenset()
+    text_keys: frozenset[str] = frozenset({"path"})  # paths stay text, whatever they look like
     canonical: Callable[[dict[str, Any]], None] | None = None
 
     def describe(self) -> dict[str, str]:

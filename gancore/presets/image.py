@@ -158,7 +158,6 @@ IMAGES = common.PresetFamily(
     validate_image_preset,
     what="image ",
     data_keys=DATA_KEYS,
-    text_keys=frozenset({"path"}),  # data.path is always text
     canonical=_canonical,
 )
 list_image_presets = IMAGES.describe

@@ -109,7 +109,6 @@ PIX2PIX = common.PresetFamily(
     validate_pix2pix_preset,
     what="pix2pix ",
     data_keys=DATA_KEYS,
-    text_keys=frozenset({"path"}),
     canonical=_canonical,
 )
 list_pix2pix_presets = PIX2PIX.describe

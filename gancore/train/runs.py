@@ -20,25 +20,19 @@ import torch
 
 from gancore.data.images import ImageSource
 from gancore.data.toy import ToyDistribution
-from gancore.eval import toy as metrics
-from gancore.eval.classifier import DATASETS as CLASSIFIED_DATASETS  # a classifier is shipped
 from gancore.explore.latent import fixed_noise_images
 from gancore.io.checkpoint import save_checkpoint
 from gancore.io.hub import load_checkpoint
 from gancore.io.training_state import load_training_state
 from gancore.models.kinds import MODEL_KINDS
 from gancore.presets.run_config import KINDS, RunConfig, from_checkpoint, resolve_run
-from gancore.train import distributed
+from gancore.train import distributed, scores
 from gancore.train.distributed import DistContext
 from gancore.train.trainer import Trainer
 from gancore.viz import render
 
-EVAL_SAMPLES = 2500
-EVAL_SEED = 1234
 GRID_COLUMNS = 8  # sample picture: 8 x 8, or one row of 8 per class (at most MAX_GRID_ROWS)
 MAX_GRID_ROWS = 20
-PIXEL_SAMPLES = 256  # fakes and reals behind the cheap pixel statistics
-LOSS_WINDOW = 50  # steps the reported losses are averaged over
 
 # The hook for image quality metrics (FID-like scores, label accuracy, ...):
 # fn(fakes (N, C, H, W) float32 in [-1, 1], their labels (N,) int64 or None, the run's data)
@@ -159,41 +153,17 @@ def resume(
     return _with_metrics(run, data_root)
 
 
+def evaluate(run: Run, *, quality: bool = True) -> dict[str, float]:
+    """Numbers for the run's current generator (gancore.train.scores.run_report)."""
+    return scores.run_report(run, quality=quality)
+
+
 def _with_metrics(run: Run, data_root: str | Path | None) -> Run:
     """Image runs on a dataset with a shipped classifier get its quality numbers at each save."""
     if run.kind == "image" and run.image_metrics is None:
         root = None if data_root is None else str(data_root)
-        run.image_metrics = lambda f, y, s: classifier_quality(f, y, s.data.name, root)
+        run.image_metrics = lambda f, y, s: scores.classifier_quality(f, y, s.data.name, root)
     return run
-
-
-def classifier_quality(
-    fakes: np.ndarray, labels: np.ndarray | None, dataset: str, data_root: str | None = None
-) -> dict[str, Any]:
-    """Frechet distance on the shipped classifier's features, label accuracy, class coverage,
-    precision and recall (gancore.eval.image); {} for datasets without a classifier."""
-    from gancore.eval import image as metrics_image
-
-    if dataset == "stacked-mnist":  # modes of 1000 and KL to uniform, each plane read as a digit
-        return stacked_quality(fakes)
-    if dataset not in CLASSIFIED_DATASETS:
-        return {}
-    m = metrics_image.evaluate_images(fakes, dataset=dataset, labels=labels, data_root=data_root)
-    keep = (
-        "frechet_distance", "label_accuracy", "classes_covered", "num_classes",
-        "min_class_share", "precision", "recall", "n_real",
-    )  # fmt: skip
-    return {k: m[k] for k in keep if m.get(k) is not None}
-
-
-def stacked_quality(fakes: np.ndarray) -> dict[str, Any]:
-    """Stacked MNIST's modes covered of 1000 and KL(mode histogram || uniform) (PacGAN counts
-    on 26,000 samples: fewer read fewer modes and a larger KL for the same G)."""
-    from gancore.eval import stacked as metrics_stacked
-
-    m = metrics_stacked.stacked_mnist_metrics(fakes)
-    keep = ("modes_covered", "num_modes", "kl_to_uniform", "largest_mode_share")
-    return {**{k: m[k] for k in keep}, "mode_samples": m["samples"]}
 
 
 def train(
@@ -254,73 +224,6 @@ def train(
         save_now(quality=True)
 
 
-def evaluate(run: Run, *, quality: bool = True) -> dict[str, float]:
-    """Numbers for the run's current generator (the EMA one when enabled).
-
-    Toy runs: mode coverage and grid divergences. Image runs: images/s, the losses
-    averaged over the last steps, pixel statistics of fakes vs reals, and whatever
-    ``run.image_metrics`` adds (only when ``quality``: it may be slow)."""
-    return _REPORTS[run.kind](run, quality=quality)
-
-
-def _toy_report(run: Run, *, quality: bool = True) -> dict[str, float]:
-    g = torch.Generator().manual_seed(EVAL_SEED)
-    fakes = run.trainer.sample(EVAL_SAMPLES, generator=g).numpy().astype(np.float64)
-    return toy_quality(fakes, run.data)
-
-
-def _pix2pix_report(run: Run, *, quality: bool = True) -> dict[str, float]:
-    from gancore.presets.pix2pix import pix2pix_report  # it builds on this module
-
-    return pix2pix_report(run, quality=quality)
-
-
-def toy_quality(fakes: np.ndarray, dist: ToyDistribution) -> dict[str, float]:
-    """gancore.eval.toy.toy_quality against fresh real samples (seeded), with their count."""
-    real = dist.sample(len(fakes), torch.Generator().manual_seed(EVAL_SEED + 1)).numpy()
-    return {"samples": float(len(fakes)), **metrics.toy_quality(fakes, real, dist)}
-
-
-def image_report(run: Run, *, quality: bool = True) -> dict[str, float]:
-    """Training speed, recent losses and pixel statistics of an image run (see evaluate)."""
-    t = run.trainer
-    out: dict[str, float] = {"images_seen": float(t.step_count * run.images_per_step)}
-    out.update(run.speed)
-    recent = t.history[-LOSS_WINDOW:]
-    for key in ("d_loss", "g_loss", "d_real", "d_fake", "wasserstein"):
-        values = [h[key] for h in recent if key in h]
-        if values:
-            out[key] = float(np.mean(values))
-    source: ImageSource = run.data
-    g = torch.Generator().manual_seed(EVAL_SEED)
-    out.update(pixel_stats(t.sample(PIXEL_SAMPLES, generator=g).numpy(), source))
-    if quality and run.image_metrics is not None:
-        g = torch.Generator().manual_seed(EVAL_SEED)
-        y = None
-        if t.num_classes:
-            y = torch.arange(EVAL_SAMPLES) % t.num_classes
-        fakes = t.sample(EVAL_SAMPLES, generator=g, y=y).numpy()
-        labels = None if y is None else y.numpy().astype(np.int64)
-        out.update(run.image_metrics(fakes, labels, source))
-    return out
-
-
-_REPORTS = {"toy": _toy_report, "image": image_report, "pix2pix": _pix2pix_report}
-
-
-def pixel_stats(fakes: np.ndarray, source: ImageSource) -> dict[str, float]:
-    """Mean and std of fake vs real pixels in [-1, 1]: a cheap check for blank or saturated G."""
-    n = min(len(fakes), len(source))
-    pick = np.sort(np.random.default_rng(EVAL_SEED).choice(len(source), n, replace=False))
-    real, _ = source.take(torch.from_numpy(pick))
-    return {
-        "pixel_mean_fake": float(fakes.mean()),
-        "pixel_mean_real": float(real.mean()),
-        "pixel_std_fake": float(fakes.std()),
-        "pixel_std_real": float(real.std()),
-    }
-
-
 def sample_grid(trainer: Trainer, *, columns: int = GRID_COLUMNS):
     """A PIL picture of the fixed-noise grid (gancore.explore.latent.fixed_noise_images) of the
     run's generator (its EMA when enabled)."""
@@ -361,6 +264,6 @@ def _card_picture(run: Run) -> bytes:
     if MODEL_KINDS[run.kind].images:
         return render.to_png(sample_grid(trainer))
     dist: ToyDistribution = run.data
-    fakes = trainer.sample(1000, generator=torch.Generator().manual_seed(EVAL_SEED)).numpy()
-    real = dist.sample(1000, torch.Generator().manual_seed(EVAL_SEED + 1)).numpy()
+    fakes = trainer.sample(1000, generator=torch.Generator().manual_seed(scores.EVAL_SEED)).numpy()
+    real = dist.sample(1000, torch.Generator().manual_seed(scores.EVAL_SEED + 1)).numpy()
     return render.to_png(render.scatter(fakes, real=real, bounds=dist.bounds))
