@@ -72,11 +72,8 @@ def resolve(name: str, overrides: list[str] | None = None) -> dict[str, Any]:
 
 def page_for(preset: dict[str, Any]) -> str:
     """The page that trains this preset."""
-    if preset["kind"] == "image":
-        return "images"
-    if preset["kind"] == "pix2pix":
-        return "image-to-image"
-    return f"lab-{preset['model']['data_dim']}d"
+    pages = {"image": "images", "pix2pix": "image-to-image"}
+    return pages.get(preset["kind"]) or f"lab-{preset['model']['data_dim']}d"
 
 
 def presets_for_page(page: str) -> list[str]:

@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from gancore.live import LiveError
+from gancore.models.kinds import MODEL_KINDS
 from gancore.train.config import OPTIMIZERS
 from gancore.train.losses import LOSSES
 from pages._lab_core import Lab
@@ -107,7 +108,7 @@ def hyperparameters_ui(key: str, lab: Lab, *, which: str = "a") -> None:
                 0.1,
                 key=f"{key}_gp",
             )
-        chosen = stabilizers_ui(key, cfg, images=lab.handle.kind == "image")
+        chosen = stabilizers_ui(key, cfg, images=MODEL_KINDS[lab.handle.kind].images)
         live, shape = split(chosen, cfg)
         changes.update({k: v for k, v in chosen.items() if k not in STRUCTURAL})
         current = {k: cfg[k] for k in changes}

@@ -19,6 +19,7 @@ from gancore.io.format import CheckpointError
 from gancore.io.hub import load_checkpoint
 from gancore.io.sources import list_shipped_checkpoints
 from gancore.io.zips import extract_checkpoint_zip
+from gancore.models.kinds import MODEL_KINDS
 from gancore.viz import lab as lplots
 from gancore.viz import render
 from pages import _community as community
@@ -62,6 +63,11 @@ def source_ui() -> LoadedGAN | None:
     last = st.session_state.get(f"{KEY}_last")
     try:
         gan = _load_ui()
+        if gan is not None and not MODEL_KINDS[gan.kind].draws:
+            raise ValueError(
+                f"{gan.source} is a {gan.kind} (image-to-image) checkpoint: it translates an "
+                "input image instead of drawing from noise. Open it on the Image to image page."
+            )
     except (CheckpointError, ValueError) as err:
         st.error(f"Cannot load that checkpoint: {err}")
         if last is not None:
@@ -123,7 +129,7 @@ def info(gan: LoadedGAN) -> None:
     m = cfg["model"]
     what = (
         f"{m['image_size']}×{m['image_size']}×{m['channels']} images"
-        if gan.kind == "image"
+        if MODEL_KINDS[gan.kind].images
         else f"{m['data_dim']}D points"
     )
     labels = f", {gan.num_classes} labels" if gan.num_classes else ""
@@ -148,10 +154,14 @@ def samples_tab(gan: LoadedGAN) -> None:
     c = st.columns(4)
     seed = int(c[0].number_input("seed", 0, 2**31 - 1, 0, key=f"{KEY}_seed"))
     # conditional: a label x noise grid, one label per column; big community images: fewer
-    plain = ([8, 16, 32, 64, 100], 64 if gan.kind == "image" and not gan.num_classes else 100, "n")
+    plain = (
+        [8, 16, 32, 64, 100],
+        64 if MODEL_KINDS[gan.kind].images and not gan.num_classes else 100,
+        "n",
+    )
     options, default, suffix = community.counts(gan) if community.is_community(gan) else plain
     n = int(c[1].select_slider("how many", options, value=default, key=f"{KEY}_{suffix}"))
-    if gan.kind == "toy":
+    if not MODEL_KINDS[gan.kind].images:
         n *= 20
     trunc_on = c[2].toggle(
         "truncation",
@@ -164,7 +174,7 @@ def samples_tab(gan: LoadedGAN) -> None:
         choice = c[3].selectbox("label", ["every label", *gan.class_names], key=f"{KEY}_label")
     labels = _labels_for(gan, n, choice)
     x = gan.sample(n, seed=seed, labels=labels, truncation=trunc)
-    if gan.kind == "image":
+    if MODEL_KINDS[gan.kind].images:
         nrow = (
             gan.num_classes
             if choice == "every label" and gan.num_classes and n % gan.num_classes == 0
@@ -228,7 +238,7 @@ def interpolate_tab(gan: LoadedGAN) -> None:
         )
     frames = latent.generate_images(G, z, labels=labels, embeddings=embeddings)
     _strip(gan, frames, f"seed {a} → seed {b} ({mode})")
-    if gan.kind == "image":
+    if MODEL_KINDS[gan.kind].images:
         st.download_button(
             "Download as an animation (GIF)",
             _gif(opaque(frames)),  # a transparent community model's frames over white
@@ -258,7 +268,7 @@ def walk_tab(gan: LoadedGAN) -> None:
 
 
 def _strip(gan: LoadedGAN, frames: np.ndarray, caption: str) -> None:
-    if gan.kind == "image":
+    if MODEL_KINDS[gan.kind].images:
         frames = community.shown(gan, frames)
         st.image(render.image_grid(frames, nrow=len(frames)), caption=caption, width="stretch")
     else:
@@ -294,7 +304,9 @@ if gan is None:
     st.stop()
 info(gan)
 gan = community.output_choice(gan)
-tabs = ["Samples", "Interpolate", "Walk"] + (["Invert your image"] if gan.kind == "image" else [])
+tabs = ["Samples", "Interpolate", "Walk"] + (
+    ["Invert your image"] if MODEL_KINDS[gan.kind].images else []
+)
 chosen = (
     st.segmented_control(
         "view", tabs, default="Samples", key=f"{KEY}_tab", label_visibility="collapsed"

@@ -140,6 +140,15 @@ def test_hub_source_reports_a_missing_repo(at, fake_hub):
     assert "owner/missing" in at.error[0].value
 
 
+def test_a_pix2pix_checkpoint_is_sent_to_the_image_to_image_page(at, fake_hub):
+    """A translator draws nothing from noise: a message names its page, the last model stays."""
+    folder = Path(__file__).resolve().parents[1] / "checkpoints" / "pix2pix-edges-mnist"
+    fake_hub.add("owner/p2p", {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()})
+    _hub_source(at, "owner/p2p")
+    assert "Image to image page" in at.error[0].value and "owner/p2p" in at.error[0].value
+    assert "tiny-cgan" in at.info[0].value and at.get("image")
+
+
 def test_toy_checkpoint_shows_points(at):
     at.selectbox(key="gen_shipped").set_value("ring8").run()
     assert not at.exception

@@ -14,6 +14,7 @@ from gancore.community.display import opaque
 
 def cmd_sample(args, argv) -> int:
     from gancore.io.hub import load_checkpoint
+    from gancore.models.kinds import MODEL_KINDS
     from gancore.viz import render
 
     latents = None
@@ -57,7 +58,7 @@ def cmd_sample(args, argv) -> int:
         if labels is not None:
             arrays["labels"] = labels.astype(np.int64)
         np.savez(args.out, **arrays)
-    elif loaded.kind == "image":
+    elif MODEL_KINDS[loaded.kind].images:
         if labels is not None and args.label is None:  # one row per class
             samples, nrow = rows_by_label(samples, labels, loaded.num_classes)
         else:

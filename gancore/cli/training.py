@@ -168,13 +168,15 @@ def set_torch_threads(kind: str) -> None:
     GANCORE_TORCH_THREADS overrides both."""
     import torch
 
+    from gancore.models.kinds import MODEL_KINDS
+
     threads = os.environ.get("GANCORE_TORCH_THREADS")
     if threads:
         try:
             torch.set_num_threads(max(1, int(threads)))
         except ValueError:
             raise UserError(f"GANCORE_TORCH_THREADS must be an integer, got {threads!r}.") from None
-    elif kind == "toy":
+    elif not MODEL_KINDS[kind].images:  # a small MLP: one thread is fastest
         torch.set_num_threads(1)
 
 

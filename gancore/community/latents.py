@@ -17,6 +17,7 @@ import torch
 
 from gancore.io.checkpoint import LoadedGAN
 from gancore.io.format import MAX_SAMPLE_VALUES, one_line
+from gancore.models.kinds import MODEL_KINDS
 from gancore.models.modes import evaluating
 
 MAX_LATENTS_BYTES = 512 << 20
@@ -70,11 +71,7 @@ def sample_latents(loaded: LoadedGAN, z: np.ndarray, *, seed: int = 0, labels=No
             f"--latents: z has rows of shape {list(z.shape[1:])}; this model takes {want}"
         )
     n, m = len(z), loaded.config["model"]
-    shape = (
-        (m["data_dim"],)
-        if loaded.kind == "toy"
-        else (m["channels"], m["image_size"], m["image_size"])
-    )
+    shape = MODEL_KINDS[loaded.kind].output_shape(m)
     if n * math.prod(shape) > MAX_SAMPLE_VALUES:
         raise ValueError(
             f"--latents: {n} images of shape {shape} exceed {MAX_SAMPLE_VALUES:,} values"

@@ -36,11 +36,14 @@ from gancore.io.format import (
     one_line,
     weights_byte_cap,
 )
+from gancore.models.kinds import MODEL_KINDS
 
 try:  # huggingface_hub >= 1.0 splits remote and local "entry not found"
     from huggingface_hub.errors import RemoteEntryNotFoundError
 except ImportError:  # pragma: no cover
     RemoteEntryNotFoundError = EntryNotFoundError
+
+DRAWING_KINDS = tuple(k for k, spec in MODEL_KINDS.items() if spec.draws)  # toy, image
 
 _LOGIN = (
     "pass a token (token=... or HF_TOKEN) or run `hf auth login` (formerly `huggingface-cli login`)"
@@ -66,7 +69,7 @@ def shipped_checkpoints_dir() -> Path:
     return beside  # not there: callers say no checkpoints ship with this copy
 
 
-def list_shipped_checkpoints(kinds: tuple[str, ...] = ("toy", "image")) -> list[str]:
+def list_shipped_checkpoints(kinds: tuple[str, ...] = DRAWING_KINDS) -> list[str]:
     """Names of the shipped GAN checkpoints (folders whose config.json is gancore's format) of
     these kinds: by default the ones that sample; ``("pix2pix",)`` lists the translators.
 

@@ -168,6 +168,7 @@ class Worker:
         import torch
 
         from gancore.live.kinds import run_class
+        from gancore.models.kinds import MODEL_KINDS
 
         if env is not None:  # the server's GANCORE_* settings now (its data root, ...)
             for k in [k for k in os.environ if k.startswith("GANCORE_") and k not in env]:
@@ -175,7 +176,8 @@ class Worker:
             os.environ.update(env)
 
         if threads is None:
-            threads = self.settings.image_threads if kind == "image" else self.settings.toy_threads
+            images = MODEL_KINDS[kind].images
+            threads = self.settings.image_threads if images else self.settings.toy_threads
         torch.set_num_threads(threads)
         t0 = time.thread_time()
         run = run_class(kind)(preset, name)
