@@ -10,7 +10,7 @@ light and ``from gancore import theory`` does not pull in torch):
 - ``resolve_run(preset, seed=, overrides=)``: a named or given preset of any kind as one
   validated ``RunConfig``; ``all_presets()`` lists them.
 - ``start_run(preset, out, ...)``, ``train_run(run, ...)``, ``save_run(run)``: the CLI's
-  ``train`` as functions (``gancore.train.runs``).
+  ``train`` as functions (``gancore.runs``).
 - ``Trainer``, ``TrainConfig``: the training loop and its settings.
 - ``make_input(task, images)``: the input a pix2pix task reads (edges, superres4, inpaint).
 - ``theory``: D*, V(D, G), KL, JS and W1 on a 1D grid, pure NumPy.
@@ -31,9 +31,9 @@ _EXPORTS = {
     "RunConfig": ("gancore.presets.run_config", "RunConfig"),
     "resolve_run": ("gancore.presets.run_config", "resolve_run"),
     "all_presets": ("gancore.presets.run_config", "all_presets"),
-    "start_run": ("gancore.train.runs", "start"),
-    "train_run": ("gancore.train.runs", "train"),
-    "save_run": ("gancore.train.runs", "save"),
+    "start_run": ("gancore.runs", "start"),
+    "train_run": ("gancore.runs", "train"),
+    "save_run": ("gancore.runs", "save"),
     "Trainer": ("gancore.train.trainer", "Trainer"),
     "TrainConfig": ("gancore.train.config", "TrainConfig"),
     "make_input": ("gancore.tasks", "make_input"),

@@ -19,6 +19,7 @@ import torch
 from PIL import Image
 from safetensors.numpy import load_file
 
+from gancore import runs
 from gancore.data.image_data import DatasetUnavailableError
 from gancore.data.image_source import ImageSource
 from gancore.io.hub import load_checkpoint
@@ -31,7 +32,6 @@ from gancore.presets.image import (
     open_preset_data,
     resolve_image_preset,
 )
-from gancore.train import runs
 from gancore.train.losses import LOSSES
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -24,7 +24,7 @@ from gancore.presets.run_config import (
     resolve_run,
     run_kind,
 )
-from gancore.train import scores
+from gancore.runs import scores
 from gancore.train.trainer import TrainConfig
 
 

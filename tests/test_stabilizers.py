@@ -16,6 +16,7 @@ from gancore.data.toy import ToySource, get_toy
 from gancore.io.checkpoint import save_checkpoint
 from gancore.io.hub import load_checkpoint
 from gancore.models.dcgan import DCGANConfig, build_models
+from gancore.models.layers import append_minibatch_std
 from gancore.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
 from gancore.presets.image import IMAGE_PRESETS
 from gancore.presets.toy import PRESETS, build_from_preset
@@ -24,7 +25,6 @@ from gancore.train import diffaugment
 from gancore.train.stabilizers import (
     STABILIZERS,
     STRUCTURAL,
-    append_minibatch_std,
     noise_sigma,
     per_sample,
     zero_centred_penalty,

@@ -8,8 +8,8 @@ import zipfile
 import pytest
 
 from gancore.data.image_zips import UnsafeArchiveError, extract_image_zip
+from gancore.data.unzip import InflatedTooFar, copy_member
 from gancore.io.format import CheckpointError
-from gancore.io.unzip import InflatedTooFar, copy_member
 from gancore.io.zips import extract_checkpoint_zip
 
 

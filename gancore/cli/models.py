@@ -73,7 +73,7 @@ def cmd_sample(args, argv) -> int:
 
 def cmd_eval(args, argv) -> int:
     from gancore.io.hub import load_checkpoint
-    from gancore.train import scores
+    from gancore.runs import scores
 
     if args.n is not None and not 10 <= args.n <= 100_000:
         raise UserError(f"--n must be between 10 and 100000, got {args.n}.")

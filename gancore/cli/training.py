@@ -27,7 +27,8 @@ def cmd_presets(args, argv) -> int:
 
 
 def cmd_train(args, argv) -> int:
-    from gancore.train import distributed, runs
+    from gancore import runs
+    from gancore.train import distributed
 
     if args.max_steps is None and args.max_seconds is None:
         raise UserError(
@@ -80,7 +81,8 @@ def cmd_train(args, argv) -> int:
 
 
 def train_and_report(run, args) -> int:
-    from gancore.train import distributed, runs
+    from gancore import runs
+    from gancore.train import distributed
 
     stop = stop_on_signals(run)
     bar = ProgressBar(args.max_steps, run) if run.is_main else None

@@ -15,7 +15,7 @@ from typing import IO, Any
 from PIL import Image, UnidentifiedImageError
 
 from gancore.data.folders import IMAGE_EXTENSIONS, MAX_IMAGE_PIXELS
-from gancore.io.unzip import CORRUPT_ZIP_ERRORS, InflatedTooFar, copy_member
+from gancore.data.unzip import CORRUPT_ZIP_ERRORS, InflatedTooFar, copy_member
 
 
 class UnsafeArchiveError(ValueError):

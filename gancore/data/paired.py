@@ -10,18 +10,44 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 import torch
+from torch import Tensor
 
 from gancore.data.folders import decode_image, images_in, is_hidden
 from gancore.data.image_data import DatasetUnavailableError, ImageData
 from gancore.data.image_source import ImageSource
 from gancore.data.image_zips import extract_image_zip
-from gancore.train.pix2pix import PairSource
 
 MAX_PAIRS = 20_000
+
+
+class PairSource:
+    """(inputs, targets) batches from two ImageSources over the same names (A/ and B/) and seed:
+    their shuffles are the same permutation, so pair i stays pair i."""
+
+    def __init__(self, a: ImageSource, b: ImageSource) -> None:
+        if len(a) != len(b) or a.seed != b.seed:
+            raise ValueError(f"A has {len(a)} images and B {len(b)}: pairs must match one to one")
+        self.a, self.b = a, b
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+    def take(self, indices: Any) -> tuple[Tensor, Tensor]:
+        return self.a.take(indices)[0], self.b.take(indices)[0]
+
+    def next_batch(self, batch_size: int) -> tuple[Tensor, Tensor]:
+        return self.a.next_batch(batch_size)[0], self.b.next_batch(batch_size)[0]
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.a.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.a.load_state_dict(state)
+        self.b.load_state_dict(state)
 
 
 def find_pair_root(path: str | os.PathLike) -> Path:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gancore.data.unzip import CORRUPT_ZIP_ERRORS, InflatedTooFar, copy_member
 from gancore.io.checkpoint import save_checkpoint
 from gancore.io.format import CONFIG_NAME, LEGACY_NAME, PUSHED_FILES, CheckpointError
-from gancore.io.unzip import CORRUPT_ZIP_ERRORS, InflatedTooFar, copy_member
 
 MAX_ZIP_BYTES = 200_000_000  # an uploaded checkpoint zip, unpacked, at most
 

@@ -130,7 +130,7 @@ class ToyRun(LiveRun):
     def export_zip(self) -> bytes:
         """The run saved with gancore.io.checkpoint (config.json, weights, card, sample) as a zip."""
         from gancore.io.zips import checkpoint_zip_bytes
-        from gancore.train.scores import toy_quality
+        from gancore.runs.scores import toy_quality
 
         trainer = self.trainer
         g = torch.Generator().manual_seed(1234)

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from gancore.checks import DictConfig, check_int
-from gancore.train.stabilizers import append_minibatch_std, check_pack, pack_samples
+from gancore.models.layers import append_minibatch_std, check_pack, pack_samples
 
 IMAGE_SIZES = (28, 32, 64, 128)
 D_NORMS = ("batch", "layer", "none")

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from gancore.checks import DictConfig, check_int
-from gancore.train.stabilizers import append_minibatch_std, check_pack, pack_samples
+from gancore.models.layers import append_minibatch_std, check_pack, pack_samples
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh")
 NOISES = ("normal", "uniform")

@@ -66,32 +66,6 @@ class TaskSource:
         self.source.load_state_dict(state)
 
 
-class PairSource:
-    """(inputs, targets) batches from two ImageSources over the same names (A/ and B/) and seed:
-    their shuffles are the same permutation, so pair i stays pair i."""
-
-    def __init__(self, a: ImageSource, b: ImageSource) -> None:
-        if len(a) != len(b) or a.seed != b.seed:
-            raise ValueError(f"A has {len(a)} images and B {len(b)}: pairs must match one to one")
-        self.a, self.b = a, b
-
-    def __len__(self) -> int:
-        return len(self.a)
-
-    def take(self, indices: Any) -> tuple[Tensor, Tensor]:
-        return self.a.take(indices)[0], self.b.take(indices)[0]
-
-    def next_batch(self, batch_size: int) -> tuple[Tensor, Tensor]:
-        return self.a.next_batch(batch_size)[0], self.b.next_batch(batch_size)[0]
-
-    def state_dict(self) -> dict[str, Any]:
-        return self.a.state_dict()
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.a.load_state_dict(state)
-        self.b.load_state_dict(state)
-
-
 def check_train_config(config: TrainConfig) -> None:
     """ValueError naming a Trainer setting pix2pix does not use (it would be silently ignored)."""
     for name, default in _UNSUPPORTED.items():

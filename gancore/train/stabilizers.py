@@ -28,6 +28,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call
 
+from gancore.models.layers import MAX_PACK
 from gancore.train import diffaugment
 from gancore.train.unroll import lookahead
 
@@ -96,7 +97,7 @@ STABILIZERS: dict[str, Knob] = {
         "PacGAN: D judges m samples at once, so a G that repeats itself is easy to spot "
         "(1 = off; the batch size must be a multiple of m).",
         1,
-        16,
+        MAX_PACK,
         1,
         live=False,
         paper="Lin et al. 2018",
@@ -159,40 +160,6 @@ def check_stabilizers(cfg: Any) -> None:
             f"got batch_size={cfg.batch_size}, pack={cfg.pack}"
         )
     diffaugment.parse_policy(cfg.diffaugment)
-
-
-# --- packing and minibatch std (the D constructors call these) ----------------------------------
-
-
-def check_pack(pack: Any) -> int:
-    knob = STABILIZERS["pack"]
-    if isinstance(pack, bool) or not isinstance(pack, int) or not knob.low <= pack <= knob.high:
-        raise ValueError(f"pack must be an integer in [{knob.low}, {knob.high}], got {pack!r}")
-    return pack
-
-
-def pack_samples(x: Tensor, pack: int) -> Tensor:
-    """(B, F) -> (B/m, m*F) or (B, C, H, W) -> (B/m, m*C, H, W): m consecutive samples become
-    one input of D (features or channels side by side, sample 0 first)."""
-    if pack == 1:
-        return x
-    if x.shape[0] % pack:
-        raise ValueError(
-            f"a discriminator with pack={pack} needs a batch that is a multiple of {pack}, "
-            f"got {x.shape[0]} samples"
-        )
-    return x.reshape(x.shape[0] // pack, pack * x.shape[1], *x.shape[2:])
-
-
-def append_minibatch_std(h: Tensor, eps: float = 1e-8) -> Tensor:
-    """Append one feature (or channel) holding the batch's mean standard deviation.
-
-    The std is the population one (divide by N) of every feature (and position) over the
-    batch, then averaged to a single number, broadcast to every sample: (N, F) -> (N, F + 1),
-    (N, C, H, W) -> (N, C + 1, H, W). Karras et al. 2018 use groups of 4; here the group is the
-    whole batch D sees at once."""
-    std = torch.sqrt(h.float().var(dim=0, unbiased=False) + eps).mean().to(h.dtype)
-    return torch.cat([h, std.expand(h.shape[0], 1, *h.shape[2:])], dim=1)
 
 
 def per_sample(discriminator: nn.Module, x: Tensor, y: Tensor | None = None) -> Tensor:

@@ -25,7 +25,7 @@ from gancore.presets.pix2pix import evaluate_checkpoint, pix2pix_report
 
 if TYPE_CHECKING:
     from gancore.io.checkpoint import LoadedGAN
-    from gancore.train.runs import Run
+    from gancore.runs import Run
 
 EVAL_SAMPLES = 2500
 EVAL_SEED = 1234

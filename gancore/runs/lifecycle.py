@@ -26,7 +26,8 @@ from gancore.io.hub import load_checkpoint
 from gancore.io.training_state import load_training_state
 from gancore.models.kinds import MODEL_KINDS
 from gancore.presets.run_config import KINDS, RunConfig, from_checkpoint, resolve_run
-from gancore.train import distributed, scores
+from gancore.runs import scores
+from gancore.train import distributed
 from gancore.train.distributed import DistContext
 from gancore.train.trainer import Trainer
 from gancore.viz import render
@@ -154,7 +155,7 @@ def resume(
 
 
 def evaluate(run: Run, *, quality: bool = True) -> dict[str, float]:
-    """Numbers for the run's current generator (gancore.train.scores.run_report)."""
+    """Numbers for the run's current generator (gancore.runs.scores.run_report)."""
     return scores.run_report(run, quality=quality)
 
 
