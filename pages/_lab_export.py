@@ -59,7 +59,7 @@ def animation_ui(key: str, lab: Lab, col: Any) -> None:
     if lab.extra.get("frames", 0) > 1:
         col.download_button(
             "Download the training animation (GIF)",
-            data=lab.handle.gif,
+            data=lab.handle.replay_gif,
             file_name=f"gancore-{lab.name}-training.gif",
             mime="image/gif",
             key=f"{key}_gif",

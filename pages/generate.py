@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import tempfile
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 import torch
-from PIL import Image
 
 from gancore.community.display import opaque
 from gancore.explore import latent
@@ -194,7 +192,7 @@ def samples_tab(gan: LoadedGAN) -> None:
             key=f"{KEY}_png",
         )
     else:
-        bounds = _toy_bounds(x)
+        bounds = lplots.bounds_around(x)
         fig = (
             lplots.lab2d_figure(
                 bounds=bounds, field=None, real=None, fake=x, arrows=None, mesh=None
@@ -203,13 +201,6 @@ def samples_tab(gan: LoadedGAN) -> None:
             else go.Figure(go.Histogram(x=x[:, 0], nbinsx=80))
         )
         st.plotly_chart(fig, width="stretch", key=f"{KEY}_toy")
-
-
-def _toy_bounds(x: np.ndarray) -> tuple[tuple[float, float], ...]:
-    lo, hi = np.percentile(x, 0.5, axis=0), np.percentile(x, 99.5, axis=0)
-    half = 0.6 * float(np.max(hi - lo)) + 0.5
-    mid = 0.5 * (lo + hi)
-    return tuple((float(m - half), float(m + half)) for m in mid)
 
 
 def interpolate_tab(gan: LoadedGAN) -> None:
@@ -241,7 +232,9 @@ def interpolate_tab(gan: LoadedGAN) -> None:
     if MODEL_KINDS[gan.kind].images:
         st.download_button(
             "Download as an animation (GIF)",
-            _gif(opaque(frames)),  # a transparent community model's frames over white
+            render.interpolation_gif(
+                opaque(frames)
+            ),  # a transparent community model's frames over white
             file_name=f"gancore-{a}-to-{b}.gif",
             mime="image/gif",
             key=f"{KEY}_gif",
@@ -279,19 +272,6 @@ def _strip(gan: LoadedGAN, frames: np.ndarray, caption: str) -> None:
             },
             hide_index=True,
         )
-
-
-def _gif(frames: np.ndarray) -> bytes:
-    images = [
-        render.image_grid(f[None], pad=0).resize(
-            (112, 112 * f.shape[1] // f.shape[2]), Image.Resampling.NEAREST
-        )
-        for f in frames
-    ]
-    images = images + images[-2:0:-1]  # there and back again
-    buf = io.BytesIO()
-    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=120, loop=0)
-    return buf.getvalue()
 
 
 st.title("Generate")

@@ -84,5 +84,5 @@ def test_image_page_replays_its_grid(mnist_root, monkeypatch):
     _ok(at.select_slider(key="imglab_replay_step_a").set_value(0).run())
     captions = [c for i in at.get("image") for c in i.captions]
     assert any(c == "G's samples at step 0" for c in captions)
-    gif = Image.open(io.BytesIO(at.session_state["imglab"].handle.gif()))
+    gif = Image.open(io.BytesIO(at.session_state["imglab"].handle.replay_gif()))
     assert gif.n_frames == 3

@@ -81,9 +81,6 @@ class LiveHandle:
     def export_zip(self, which: str = "a") -> bytes:
         return self._call("export_zip", which=which, timeout=600.0)
 
-    def gif(self, which: str = "a") -> bytes:
-        return self._call("gif", which=which, timeout=600.0)
-
     def replay(self, step: int | None = None, which: str = "a") -> dict[str, Any]:
         """The run's replay snapshot nearest ``step`` (None: the newest), with ``steps``, every
         step kept (ValueError before the first snapshot)."""

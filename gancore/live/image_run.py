@@ -3,7 +3,6 @@ quality numbers on a timer, and its export."""
 
 from __future__ import annotations
 
-import io
 import time
 from typing import Any
 
@@ -130,16 +129,8 @@ class ImageRun(LiveRun):
             "timeline_steps": [row["step"] for row in self.timeline],
         }
 
-    def gif(self) -> bytes:
-        return self.replay_gif()
-
     def _replay_picture(self, snap: bytes) -> dict[str, Any]:
         return {"grid_png": snap}
-
-    def _replay_image(self, snap: bytes) -> Any:
-        from PIL import Image
-
-        return Image.open(io.BytesIO(snap))
 
     def export_zip(self) -> bytes:
         from gancore.io.zips import checkpoint_zip_bytes

@@ -11,7 +11,6 @@ translations of it.
 
 from __future__ import annotations
 
-import io
 import math
 import time
 from typing import Any
@@ -164,16 +163,8 @@ class Pix2PixRun(LiveRun):
             "frames": len(self.replay.items),
         }
 
-    def gif(self) -> bytes:
-        return self.replay_gif()
-
     def _replay_picture(self, snap: bytes) -> dict[str, Any]:
         return {"examples_png": snap}
-
-    def _replay_image(self, snap: bytes) -> Any:
-        from PIL import Image
-
-        return Image.open(io.BytesIO(snap))
 
     def export_zip(self) -> bytes:
         """The pix2pix model as a checkpoint zip (config, weights, card, examples picture)."""

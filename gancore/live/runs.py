@@ -8,6 +8,7 @@ field, G's manifold, the gradient arrows), metrics, the image grid, and exports.
 
 from __future__ import annotations
 
+import io
 import time
 from typing import Any
 
@@ -132,7 +133,10 @@ class LiveRun:
         return render.to_gif(frames)
 
     def _replay_image(self, snap: Any) -> Any:
-        raise NotImplementedError
+        """A snapshot as a PIL image: the image kinds keep PNG bytes (toy runs draw theirs)."""
+        from PIL import Image
+
+        return Image.open(io.BytesIO(snap))
 
     def _measure_rate(self) -> None:
         """Rounds per second of wall-clock time while running, over the last second or more:

@@ -138,7 +138,6 @@ class Worker:
             return fresh.status()
         if command in (
             "export_zip",
-            "gif",
             "label_scores",
             "samples",
             "weights",

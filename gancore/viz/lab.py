@@ -316,3 +316,11 @@ def canvas_figure(gx: np.ndarray, gy: np.ndarray, drawn: np.ndarray) -> go.Figur
     base_layout(fig, height=520)
     fig.update_layout(dragmode="lasso", hovermode="closest", showlegend=False)
     return fig
+
+
+def bounds_around(x: np.ndarray) -> tuple[tuple[float, float], ...]:
+    """Square plot bounds holding the central 99% of points ``x`` (N, D), with a margin."""
+    lo, hi = np.percentile(x, 0.5, axis=0), np.percentile(x, 99.5, axis=0)
+    half = 0.6 * float(np.max(hi - lo)) + 0.5
+    mid = 0.5 * (lo + hi)
+    return tuple((float(m - half), float(m + half)) for m in mid)

@@ -105,6 +105,18 @@ def to_gif(frames: list[Image.Image], *, duration_ms: int = 250) -> bytes:
     return buf.getvalue()
 
 
+def interpolation_gif(frames: np.ndarray, *, side: int = 112, duration_ms: int = 120) -> bytes:
+    """Images (N, C, H, W) in [-1, 1] (an interpolation's frames) as a GIF that plays there and
+    back again, each frame scaled to ``side`` px wide (nearest neighbour: pixels stay sharp)."""
+    images = [
+        image_grid(f[None], pad=0).resize(
+            (side, side * f.shape[1] // f.shape[2]), Image.Resampling.NEAREST
+        )
+        for f in frames
+    ]
+    return to_gif(images + images[-2:0:-1], duration_ms=duration_ms)
+
+
 def to_png(image: Image.Image) -> bytes:
     """The picture as PNG bytes."""
     buf = io.BytesIO()
