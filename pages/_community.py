@@ -25,7 +25,8 @@ def suggestions(repo_key: str) -> None:
     def pick(repo: str) -> None:
         st.session_state[repo_key] = repo
 
-    cols = st.columns([1] + [2] * len(SUGGESTED_REPOS) + [3], vertical_alignment="center")
+    widths = [0.5] + [len(repo) / 10 + 0.5 for repo in SUGGESTED_REPOS] + [1.0]  # whole names
+    cols = st.columns(widths, vertical_alignment="center")
     cols[0].caption("Try:")
     for col, repo in zip(cols[1:], SUGGESTED_REPOS, strict=False):
         col.button(
