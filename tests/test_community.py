@@ -437,9 +437,27 @@ def test_the_cli_reports_bad_repos_in_one_line(hub, refs, tmp_path, capsys):
     assert not marker.exists() and not (tmp_path / "x.npz").exists()
 
 
-def test_eval_says_it_does_not_apply_to_community_models(hub, capsys):
+def test_eval_scores_a_community_model_as_the_dataset_it_is_told(hub, mnist_root, capsys):
+    """Without --dataset a community model names nothing to score against: a message. With
+    it, the shipped classifier reads its samples made grey 28 x 28, deterministically."""
     code, err = run_cli(["eval", "huggan/dcgan-tiny", "--n", "10"], capsys)
-    assert code == 1 and "community" in err and "Traceback" not in err
+    assert code == 1 and "--dataset mnist" in err and "Traceback" not in err
+    args = ["eval", "huggan/dcgan-tiny", "--n", "300", "--dataset", "MNIST"]
+    args += ["--data-root", str(mnist_root)]
+    reports = []
+    for _ in range(2):
+        assert cli.main(args) == 0
+        reports.append(json.loads(capsys.readouterr().out))
+    report = reports[0]
+    assert report == reports[1] and report["samples"] == 300
+    assert report["scored_as"] == "mnist: 64x64x1 samples made grey 28x28"
+    assert report["frechet_distance"] > 0 and 1 <= report["classes_covered"] <= 10
+    code, err = run_cli(args[:-2] + ["--dataset", "cifar10"], capsys)
+    assert code == 1 and "'mnist', 'fashion-mnist'" in err
+    code, err = run_cli(["eval", "huggan/fastgan-tiny", "--n", "10", "--dataset", "mnist"], capsys)
+    assert code == 1 and "1024 px" in err and "256 px" in err
+    code, err = run_cli(["eval", "ring8", "--n", "10", "--dataset", "mnist"], capsys)
+    assert code == 1 and "names its own dataset" in err
 
 
 def test_the_cli_draws_a_transparent_lightweight_gan_over_white(tmp_path, capsys, monkeypatch):

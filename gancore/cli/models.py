@@ -84,15 +84,25 @@ def cmd_eval(args, argv) -> int:
 
         stacked = loaded.config.get("data", {}).get("name") == "stacked-mnist"
         args.n = PACGAN_SAMPLES if stacked else 2500
+    root = None if args.data_root is None else str(args.data_root)
     if loaded.config.get("format") == "community":
+        if args.dataset is None or args.inception:
+            raise UserError(
+                f"{args.source} is a {loaded.config['description']} community model: it names no "
+                "dataset to score it against. Pass --dataset mnist or --dataset fashion-mnist to "
+                "score it as a generator of that set (its images made grey 28x28 for the shipped "
+                "classifier; no --inception), or use `sample` to look at it."
+            )
+        report = scores.score_community(loaded, args.dataset, n=args.n, data_root=root)
+        print(json.dumps(report, indent=2))
+        return 0
+    if args.dataset is not None:
         raise UserError(
-            f"eval scores gancore checkpoints against their training data with a classifier "
-            f"(28x28 MNIST-like); {args.source} is a {loaded.config['description']} community "
-            "model, so there is nothing to score it against. Use `sample` to look at it."
+            f"--dataset is for community models; {args.source} names its own dataset "
+            f"({loaded.config['data'].get('name')})."
         )
     from gancore.eval.inception import InceptionUnavailable
 
-    root = None if args.data_root is None else str(args.data_root)
     try:
         report = scores.score_checkpoint(loaded, n=args.n, data_root=root, inception=args.inception)
     except InceptionUnavailable as err:

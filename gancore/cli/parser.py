@@ -69,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data-root", type=Path)
     s.add_argument("--revision")
     s.add_argument(
+        "--dataset",
+        help="a community model only: score it as a generator of this set (mnist, fashion-mnist)",
+    )
+    s.add_argument(
         "--inception",
         action="store_true",
         help="also Inception FID / KID / IS (needs: pip install 'gancore[inception]')",

@@ -2,9 +2,10 @@
 
 The Trainer owns the loop; this module owns what surrounds it on disk: periodic atomic
 checkpoints (so a run killed with -9 resumes from the last one), the model card's metrics
-and sample picture, and resuming bit-exactly from a folder. Toy runs (kind "toy") and image
-runs (kind "image", DCGAN family) share the flow; image runs may span several processes
-started by torchrun (see gancore.train.distributed), in which case only rank 0 writes.
+and sample picture, and resuming bit-exactly from a folder. Every kind of run (toy, image, pix2pix: the
+registry in gancore.presets.run_config) shares the flow; image runs may span several
+processes started by torchrun (see gancore.train.distributed), in which case only rank 0
+writes. The numbers saved with a checkpoint come from gancore.runs.scores.
 """
 
 from __future__ import annotations
