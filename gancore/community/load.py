@@ -24,7 +24,7 @@ from gancore.community import safe_load
 from gancore.community.families import BY_KEY, SUPPORTED, by_config, pick
 from gancore.io.checkpoint import LoadedGAN
 from gancore.io.format import CheckpointError, one_line
-from gancore.io.sources import hub_file, remote_size
+from gancore.io.sources import first_hub_file, hub_file
 
 PICKLES = ("pytorch_model.bin", "model.pt")
 SAFETENSORS = "model.safetensors"
@@ -92,22 +92,11 @@ def license_of(card: Path | None) -> str | None:
 
 
 def hub_weights(repo: str, revision, token, names, cap: int) -> Path:
-
-    first = None
-    for name in names:
-        size = remote_size(repo, name, revision, token)
-        if size is not None and size > cap:
-            msg = f"{name} of Hub repo {repo} is {size:,} bytes, over the {cap:,} bytes the parameter limit allows; refused before downloading."
-            raise CheckpointError(msg, reason="too_large")
-        try:
-            return hub_file(repo, name, revision, token)
-        except CheckpointError as err:
-            if err.reason not in ("file_missing", "offline", "unreachable"):
-                raise
-            first = first or err
-    if first is not None and first.reason != "file_missing":
-        raise first
-    raise _no_weights(f"Hub repo {repo} (revision {revision or 'main'})", names)
+    why = f"over the {cap:,} bytes the parameter limit allows"
+    path = first_hub_file(repo, names, revision, token, cap=cap, why=why)
+    if path is None:
+        raise _no_weights(f"Hub repo {repo} (revision {revision or 'main'})", names)
+    return path
 
 
 def _no_weights(where: str, names) -> CheckpointError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from huggingface_hub import constants, get_hf_file_metadata, hf_hub_download, hf_hub_url
@@ -204,12 +205,23 @@ def remote_size(repo_id: str, filename: str, revision: str | None, token: str | 
         return None
 
 
-def hub_weights(repo_id: str, revision: str | None, token: str | None, model: nn.Module) -> Path:
+def first_hub_file(
+    repo_id: str,
+    names: Sequence[str],
+    revision: str | None,
+    token: str | None,
+    *,
+    cap: int,
+    why: str,
+) -> Path | None:
+    """The first of ``names`` the Hub repo holds, downloaded after a HEAD request checks its
+    size against ``cap`` bytes (CheckpointError reason too_large, the message ending in
+    ``why``); None when it holds none of them. Offline or unreachable: that error."""
     first: CheckpointError | None = None
-    for name in (WEIGHTS_NAME, LEGACY_NAME):
+    for name in names:
         size = remote_size(repo_id, name, revision, token)
-        if size is not None and size > weights_byte_cap(model):
-            msg = f"{name} of Hub repo {repo_id} is {size:,} bytes, far more than the model in its config.json needs; refused before downloading."
+        if size is not None and size > cap:
+            msg = f"{name} of Hub repo {repo_id} is {size:,} bytes, {why}; refused before downloading."
             raise CheckpointError(msg, reason="too_large")
         try:
             return hub_file(repo_id, name, revision, token)
@@ -219,8 +231,17 @@ def hub_weights(repo_id: str, revision: str | None, token: str | None, model: nn
             first = first or err
     if first is not None and first.reason != "file_missing":
         raise first  # offline / unreachable: say so
-    msg = f"Hub repo {repo_id} (revision {revision or 'main'}) has neither {WEIGHTS_NAME} nor {LEGACY_NAME}; it holds no weights."
-    raise CheckpointError(msg, reason="file_missing")
+    return None
+
+
+def hub_weights(repo_id: str, revision: str | None, token: str | None, model: nn.Module) -> Path:
+    names = (WEIGHTS_NAME, LEGACY_NAME)
+    why = "far more than the model in its config.json needs"
+    path = first_hub_file(repo_id, names, revision, token, cap=weights_byte_cap(model), why=why)
+    if path is None:
+        msg = f"Hub repo {repo_id} (revision {revision or 'main'}) has neither {WEIGHTS_NAME} nor {LEGACY_NAME}; it holds no weights."
+        raise CheckpointError(msg, reason="file_missing")
+    return path
 
 
 def local_weights(folder: Path) -> Path:
