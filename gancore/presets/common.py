@@ -162,7 +162,7 @@ class PresetFamily:
     """The named presets of one kind and the four things done with them: list, get, apply
     ``section.key=value`` overrides, resolve (named or given, overrides, seed, validated).
 
-    ``sections``: the model config class; ``validate`` raises ValueError naming the problem;
+    ``model``: the kind's model config class; ``validate`` raises ValueError naming the problem;
     ``data_keys`` / ``text_keys``: see ``apply_overrides``; ``canonical`` edits a resolved
     preset in place (a dataset's canonical name in the saved config); ``what``: the family in
     messages ("image " in "unknown image preset")."""
