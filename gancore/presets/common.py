@@ -157,6 +157,15 @@ def check_image_data(data: dict[str, Any], name: str, *, own: str, own_what: str
         raise ValueError(f"data.max_images must be a positive int, got {max_images!r}")
 
 
+def canonical_data_name(preset: dict[str, Any], keep: tuple[str, ...] = ()) -> None:
+    """Give a resolved preset its dataset's canonical name ("FashionMNIST" -> "fashion-mnist"),
+    as the saved config shows it; names in ``keep`` (a family's own sets) stay."""
+    from gancore.data.images import dataset_name
+
+    if preset["data"]["name"] not in keep:
+        preset["data"]["name"] = dataset_name(preset["data"]["name"])
+
+
 @dataclass(frozen=True)
 class PresetFamily:
     """The named presets of one kind and the four things done with them: list, get, apply

@@ -147,18 +147,13 @@ def validate_image_preset(preset: dict[str, Any]) -> None:
         )
 
 
-def _canonical(preset: dict[str, Any]) -> None:
-    # a canonical dataset name in the saved config ("FashionMNIST" -> "fashion-mnist")
-    preset["data"]["name"] = dataset_name(preset["data"]["name"])
-
-
 IMAGES = common.PresetFamily(
     IMAGE_PRESETS,
     DCGANConfig,
     validate_image_preset,
     what="image ",
     data_keys=DATA_KEYS,
-    canonical=_canonical,
+    canonical=common.canonical_data_name,
 )
 list_image_presets = IMAGES.describe
 get_image_preset = IMAGES.get

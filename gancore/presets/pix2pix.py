@@ -98,18 +98,13 @@ def validate_pix2pix_preset(preset: dict[str, Any]) -> None:
     common.check_image_data(data, name, own="pairs", own_what="a folder holding A/ and B/")
 
 
-def _canonical(preset: dict[str, Any]) -> None:
-    if preset["data"]["name"] != "pairs":
-        preset["data"]["name"] = dataset_name(preset["data"]["name"])
-
-
 PIX2PIX = common.PresetFamily(
     PIX2PIX_PRESETS,
     Pix2PixConfig,
     validate_pix2pix_preset,
     what="pix2pix ",
     data_keys=DATA_KEYS,
-    canonical=_canonical,
+    canonical=lambda preset: common.canonical_data_name(preset, keep=("pairs",)),
 )
 list_pix2pix_presets = PIX2PIX.describe
 resolve_pix2pix_preset = PIX2PIX.resolve
