@@ -136,7 +136,7 @@ def sweep(seconds: float, names: list[str], samples: int) -> None:
             rows = {}
             if (old.get("seconds"), old.get("samples")) == (seconds, samples):  # same sweep
                 rows = old["rows"]
-            rows[name] = r
+            rows[name] = {**r, "commit": commit()}
             rows = {n: rows[n] for n in VARIANTS if n in rows}
             _save(
                 "sweep",
@@ -164,22 +164,22 @@ def render() -> str:
     if s:
         lines += [
             f"### Sweep: {s['seconds']:g} s of training per run, {s['samples']:,} samples each "
-            f"(commit {s['commit']}{', ' + s['env'].strip() if s['env'] else ''})",
+            f"({s['env'].strip() + ', ' if s['env'] else ''}commit of each row in its last column)",
             "",
             "| run | steps in the time | images/s | modes covered (of 1000) | KL(modes ‖ uniform) "
-            "| largest mode | load 1 min before → after |",
-            "|---|---|---|---|---|---|---|",
+            "| largest mode | load 1 min before → after | commit |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for name, r in s["rows"].items():
             ips = r.get("images_per_second")
             lines.append(
                 f"| {VARIANTS[name][0]} | {r['steps']:,} | {ips:,.0f} | {r['modes_covered']} | "
                 f"{r['kl_to_uniform']:.2f} | {r['largest_mode_share']:.1%} | "
-                f"{r['load_before']:.1f} → {r['load_after']:.1f} |"
+                f"{r['load_before']:.1f} → {r['load_after']:.1f} | {r.get('commit', s['commit'])} |"
             )
         for label, modes, kl in PACGAN_ROWS:
             lines.append(
-                f"| {label}, GPU, far longer training | — | — | {modes:.0f} | {kl:.2f} | — | — |"
+                f"| {label}, GPU, far longer training | — | — | {modes:.0f} | {kl:.2f} | — | — | — |"
             )
         missing = [VARIANTS[n][0] for n in VARIANTS if n not in s["rows"] and n != "best"]
         if missing:
