@@ -108,6 +108,23 @@ def test_histogram_math_on_known_counts():
     assert M.expected_modes_covered(1000) == pytest.approx(632.3, abs=0.1)
     with pytest.raises(ValueError, match=r"\[0, 1000\)"):
         M.mode_histogram(np.array([0, 1000]))
+
+
+def test_kl_splits_into_the_planes_digits_and_what_they_share():
+    rng = np.random.default_rng(0)
+    # red always 3, green and blue independent and uniform: red's digit KL is log 10, the rest ~0
+    skew = 300 + rng.integers(0, 100, 200_000)
+    m = M.mode_metrics(skew)
+    assert m["plane_kl"][0] == pytest.approx(math.log(10), abs=1e-12)
+    assert m["plane_kl"][1] < 1e-3 and m["plane_kl"][2] < 1e-3 and m["dependence_kl"] < 1e-3
+    assert m["kl_to_uniform"] == pytest.approx(sum(m["plane_kl"]) + m["dependence_kl"])
+    # three copies of one uniform digit (r = g = b): each plane uniform, 990 modes never drawn,
+    # so the whole KL, log 100, is what the planes share
+    same = rng.integers(0, 10, 50_000) * 111
+    m = M.mode_metrics(same)
+    assert max(m["plane_kl"]) < 1e-3
+    assert m["dependence_kl"] == pytest.approx(math.log(100), abs=2e-3)
+    assert m["modes_covered"] == 10
     with pytest.raises(ValueError, match=r"\(N, 3, H, W\)"):
         M.stacked_mnist_metrics(torch.zeros(4, 1, 28, 28))
     with pytest.raises(ValueError, match="min_count"):

@@ -17,6 +17,8 @@ from gancore.tasks import TASKS
 
 
 def _cell(v: Any) -> str:
+    if isinstance(v, list) and all(isinstance(x, float) for x in v):
+        return ", ".join(f"{x:.4g}" for x in v)
     return f"{v:.4g}" if isinstance(v, float) else v if isinstance(v, str) else json.dumps(v)
 
 

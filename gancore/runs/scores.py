@@ -82,7 +82,10 @@ def stacked_quality(fakes: np.ndarray) -> dict[str, Any]:
     from gancore.eval import stacked as metrics_stacked
 
     m = metrics_stacked.stacked_mnist_metrics(fakes)
-    keep = ("modes_covered", "num_modes", "kl_to_uniform", "largest_mode_share")
+    keep = (
+        "modes_covered", "num_modes", "kl_to_uniform", "plane_kl", "dependence_kl",
+        "largest_mode_share",
+    )  # fmt: skip
     return {**{k: m[k] for k in keep}, "mode_samples": m["samples"]}
 
 
