@@ -87,8 +87,17 @@ def stabilizers_ui(key: str, cfg: dict[str, Any], *, images: bool) -> dict[str, 
             help=_help("instance_noise_steps"),
         )
     )
+    out["instance_noise_floor"] = c[2].number_input(
+        "σ stops falling at",
+        0.0,
+        10.0,
+        float(cfg["instance_noise_floor"]),
+        0.05,
+        key=f"{key}_noise_floor",
+        help=_help("instance_noise_floor"),
+    )
     if images:
-        picked = c[2].multiselect(
+        picked = c[3].multiselect(
             "DiffAugment",
             list(POLICIES),
             default=list(parse_policy(cfg["diffaugment"])),

@@ -264,6 +264,23 @@ def test_instance_noise_sigma_falls_linearly_to_zero():
         [0.4, 0.3, 0.2, 0.0, 0.0]
     )
     assert noise_sigma(0.4, 0, 10**6) == 0.4  # no anneal: constant
+    # a floor: it falls as before until it reaches the floor, then stays there
+    assert [noise_sigma(0.4, 100, s, 0.1) for s in (0, 25, 50, 75, 100, 10**6)] == pytest.approx(
+        [0.4, 0.3, 0.2, 0.1, 0.1, 0.1]
+    )
+
+
+def test_instance_noise_floor_is_what_d_reads_late_and_is_checked():
+    tr = toy_trainer(instance_noise=0.4, instance_noise_steps=100, instance_noise_floor=0.05)
+    zeros = torch.zeros(20000, 2)
+    tr.step_count = 10_000
+    real, fake = tr.stab.d_inputs(zeros, zeros)
+    for t in (real, fake, tr.stab.g_input(zeros)):
+        assert t.std().item() == pytest.approx(0.05, rel=0.03)
+    with pytest.raises(ValueError, match="at most instance_noise"):
+        TrainConfig(instance_noise=0.1, instance_noise_floor=0.2)
+    with pytest.raises(ValueError, match=r"instance_noise_floor must be a number in \[0.0, 10.0\]"):
+        TrainConfig(instance_noise=0.1, instance_noise_floor=-1.0)
 
 
 def test_instance_noise_added_to_real_and_fake_has_the_annealed_std():

@@ -11,7 +11,10 @@ steps through :class:`Stabilizers`.
   and instance noise), per D decision: with packing, one decision's gradient spans its m samples.
 - Spectral normalization (Miyato et al. 2018) of every Linear / Conv layer of D.
 - Instance noise (Sønderby et al. 2017): N(0, sigma^2) added to every input of D, real and
-  fake, in D's and G's updates; sigma falls linearly to 0 over ``instance_noise_steps`` rounds.
+  fake, in D's and G's updates; sigma falls linearly to 0 over ``instance_noise_steps`` rounds,
+  or stops falling at ``instance_noise_floor`` and keeps that: a little noise that never goes
+  away keeps damping G's late swings around each mode, as the Dirac-GAN analysis predicts
+  (Mescheder et al. 2018: with noise the game converges, without it it circles).
 - PacGAN (Lin et al. 2018): D decides on m samples at once (the D constructors' ``pack``).
 - Minibatch standard deviation (Karras et al. 2018): one extra feature before D's last layer.
 - Unrolled D (Metz et al. 2017): G's update sees D after k look-ahead steps (gancore/train/unroll.py).
@@ -93,6 +96,14 @@ STABILIZERS: dict[str, Knob] = {
         0,
         paper="Sønderby et al. 2017",
     ),
+    "instance_noise_floor": Knob(
+        "Noise floor: the annealed instance noise stops falling at this std and stays, so "
+        "late training keeps a little of its damping (0 = it falls to nothing).",
+        0.0,
+        10.0,
+        0.0,
+        paper="Sønderby et al. 2017; Mescheder et al. 2018",
+    ),
     "pack": Knob(
         "PacGAN: D judges m samples at once, so a G that repeats itself is easy to spot "
         "(1 = off; the batch size must be a multiple of m).",
@@ -136,7 +147,7 @@ STRUCTURAL = tuple(k for k, knob in STABILIZERS.items() if not knob.live)
 
 def check_stabilizers(cfg: Any) -> None:
     """Raise ValueError naming the field and its range for any bad stabilizer setting."""
-    for name in ("r1_gamma", "r2_gamma", "instance_noise"):
+    for name in ("r1_gamma", "r2_gamma", "instance_noise", "instance_noise_floor"):
         value, knob = getattr(cfg, name), STABILIZERS[name]
         ok = not isinstance(value, bool) and isinstance(value, (int, float))
         if not ok or not knob.low <= value <= knob.high:  # NaN fails the comparison too
@@ -151,6 +162,12 @@ def check_stabilizers(cfg: Any) -> None:
             raise ValueError(
                 f"{name} must be an integer in [{knob.low}, {knob.high}], got {value!r}"
             )
+    if cfg.instance_noise_floor > cfg.instance_noise:
+        raise ValueError(
+            "instance_noise_floor is where the instance noise stops falling, so it must be at "
+            f"most instance_noise, got instance_noise_floor={cfg.instance_noise_floor!r}, "
+            f"instance_noise={cfg.instance_noise!r}"
+        )
     for name in ("spectral_norm", "minibatch_std"):
         if not isinstance(getattr(cfg, name), bool):
             raise ValueError(f"{name} must be true or false, got {getattr(cfg, name)!r}")
@@ -233,12 +250,13 @@ def zero_centred_penalty(
     return 0.5 * gamma * gradient_sq_norm(x, out)
 
 
-def noise_sigma(initial: float, anneal_steps: int, step: int) -> float:
-    """Instance noise std at round ``step`` (0-based): linear from ``initial`` to 0 over
-    ``anneal_steps`` rounds, then 0; constant when ``anneal_steps`` is 0."""
+def noise_sigma(initial: float, anneal_steps: int, step: int, floor: float = 0.0) -> float:
+    """Instance noise std at round ``step`` (0-based): linear from ``initial`` towards 0 over
+    ``anneal_steps`` rounds, never below ``floor`` (then ``floor`` for good); constant when
+    ``anneal_steps`` is 0."""
     if not anneal_steps:
         return float(initial)
-    return float(initial) * max(0.0, 1.0 - step / anneal_steps)
+    return max(float(initial) * max(0.0, 1.0 - step / anneal_steps), float(floor))
 
 
 # --- what the Trainer calls ------------------------------------------------------------------------
@@ -278,7 +296,9 @@ class Stabilizers:
         if self.policy:
             params = diffaugment.draw(self.policy, real, generator=t.noise)
             real, fake = diffaugment.apply(real, params), diffaugment.apply(fake, params)
-        sigma = noise_sigma(cfg.instance_noise, cfg.instance_noise_steps, t.step_count)
+        sigma = noise_sigma(
+            cfg.instance_noise, cfg.instance_noise_steps, t.step_count, cfg.instance_noise_floor
+        )
         if sigma > 0:
             real, fake = self._noise(real, sigma), self._noise(fake, sigma)
         return real, fake
@@ -288,7 +308,9 @@ class Stabilizers:
         t, cfg = self.trainer, self.trainer.config
         if self.policy:
             fake = diffaugment.apply(fake, diffaugment.draw(self.policy, fake, generator=t.noise))
-        sigma = noise_sigma(cfg.instance_noise, cfg.instance_noise_steps, t.step_count)
+        sigma = noise_sigma(
+            cfg.instance_noise, cfg.instance_noise_steps, t.step_count, cfg.instance_noise_floor
+        )
         return self._noise(fake, sigma) if sigma > 0 else fake
 
     def g_verdict(self, fake: Tensor, y_fake: Tensor | None) -> Tensor:
