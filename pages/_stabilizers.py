@@ -88,7 +88,7 @@ def stabilizers_ui(key: str, cfg: dict[str, Any], *, images: bool) -> dict[str, 
         )
     )
     out["instance_noise_floor"] = c[2].number_input(
-        "σ stops falling at",
+        "σ never below",
         0.0,
         10.0,
         float(cfg["instance_noise_floor"]),

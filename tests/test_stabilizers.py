@@ -277,8 +277,11 @@ def test_instance_noise_floor_is_what_d_reads_late_and_is_checked():
     real, fake = tr.stab.d_inputs(zeros, zeros)
     for t in (real, fake, tr.stab.g_input(zeros)):
         assert t.std().item() == pytest.approx(0.05, rel=0.03)
-    with pytest.raises(ValueError, match="at most instance_noise"):
-        TrainConfig(instance_noise=0.1, instance_noise_floor=0.2)
+    # without an annealed noise, the floor is constant noise
+    assert noise_sigma(0.0, 0, 10**6, 0.2) == 0.2 and noise_sigma(0.0, 100, 50, 0.2) == 0.2
+    plain = toy_trainer(instance_noise_floor=0.2)
+    assert plain.stab.active
+    assert plain.stab.g_input(zeros).std().item() == pytest.approx(0.2, rel=0.03)
     with pytest.raises(ValueError, match=r"instance_noise_floor must be a number in \[0.0, 10.0\]"):
         TrainConfig(instance_noise=0.1, instance_noise_floor=-1.0)
 

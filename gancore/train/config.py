@@ -53,7 +53,7 @@ class TrainConfig(DictConfig):
     spectral_norm: bool = False  # on every Linear / Conv of D (applied by the Trainer)
     instance_noise: float = 0.0  # std of the noise added to D's inputs; 0 = off
     instance_noise_steps: int = 0  # rounds to anneal it linearly to 0; 0 = constant
-    instance_noise_floor: float = 0.0  # the annealed std stops falling here and stays; 0 = off
+    instance_noise_floor: float = 0.0  # the noise std never falls below this; 0 = no floor
     pack: int = 1  # PacGAN: samples per D decision (D built with it); must divide batch_size
     minibatch_std: bool = False  # a minibatch std feature before D's last layer
     unroll_steps: int = 0  # unrolled D: look-ahead D steps behind each G update

@@ -36,7 +36,7 @@ from gancore.train.trainer import TrainConfig, Trainer
 # Trainer features that transform what D reads, or reshape D; pix2pix's D reads pairs
 _UNSUPPORTED = {
     "pack": 1, "minibatch_std": False, "diffaugment": "", "instance_noise": 0.0,
-    "unroll_steps": 0, "r1_gamma": 0.0, "r2_gamma": 0.0,
+    "instance_noise_floor": 0.0, "unroll_steps": 0, "r1_gamma": 0.0, "r2_gamma": 0.0,
 }  # fmt: skip
 
 

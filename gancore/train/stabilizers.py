@@ -12,7 +12,7 @@ steps through :class:`Stabilizers`.
 - Spectral normalization (Miyato et al. 2018) of every Linear / Conv layer of D.
 - Instance noise (Sønderby et al. 2017): N(0, sigma^2) added to every input of D, real and
   fake, in D's and G's updates; sigma falls linearly to 0 over ``instance_noise_steps`` rounds,
-  or stops falling at ``instance_noise_floor`` and keeps that: a little noise that never goes
+  but never below ``instance_noise_floor``: a little noise that never goes
   away keeps damping G's late swings around each mode, as the Dirac-GAN analysis predicts
   (Mescheder et al. 2018: with noise the game converges, without it it circles).
 - PacGAN (Lin et al. 2018): D decides on m samples at once (the D constructors' ``pack``).
@@ -97,8 +97,8 @@ STABILIZERS: dict[str, Knob] = {
         paper="Sønderby et al. 2017",
     ),
     "instance_noise_floor": Knob(
-        "Noise floor: the annealed instance noise stops falling at this std and stays, so "
-        "late training keeps a little of its damping (0 = it falls to nothing).",
+        "Noise floor: the instance noise never falls below this std, so late training keeps "
+        "a little of its damping (0 = no floor; above the starting std it is constant noise).",
         0.0,
         10.0,
         0.0,
@@ -162,12 +162,6 @@ def check_stabilizers(cfg: Any) -> None:
             raise ValueError(
                 f"{name} must be an integer in [{knob.low}, {knob.high}], got {value!r}"
             )
-    if cfg.instance_noise_floor > cfg.instance_noise:
-        raise ValueError(
-            "instance_noise_floor is where the instance noise stops falling, so it must be at "
-            f"most instance_noise, got instance_noise_floor={cfg.instance_noise_floor!r}, "
-            f"instance_noise={cfg.instance_noise!r}"
-        )
     for name in ("spectral_norm", "minibatch_std"):
         if not isinstance(getattr(cfg, name), bool):
             raise ValueError(f"{name} must be true or false, got {getattr(cfg, name)!r}")
@@ -252,11 +246,9 @@ def zero_centred_penalty(
 
 def noise_sigma(initial: float, anneal_steps: int, step: int, floor: float = 0.0) -> float:
     """Instance noise std at round ``step`` (0-based): linear from ``initial`` towards 0 over
-    ``anneal_steps`` rounds, never below ``floor`` (then ``floor`` for good); constant when
-    ``anneal_steps`` is 0."""
-    if not anneal_steps:
-        return float(initial)
-    return max(float(initial) * max(0.0, 1.0 - step / anneal_steps), float(floor))
+    ``anneal_steps`` rounds (constant when ``anneal_steps`` is 0), never below ``floor``."""
+    left = 1.0 if not anneal_steps else max(0.0, 1.0 - step / anneal_steps)
+    return max(float(initial) * left, float(floor))
 
 
 # --- what the Trainer calls ------------------------------------------------------------------------
@@ -276,7 +268,7 @@ class Stabilizers:
     def active(self) -> bool:
         """D's inputs are transformed (DiffAugment or instance noise)."""
         cfg = self.trainer.config
-        return bool(cfg.instance_noise or self.policy)
+        return bool(cfg.instance_noise or cfg.instance_noise_floor or self.policy)
 
     @property
     def g_active(self) -> bool:
