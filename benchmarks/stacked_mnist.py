@@ -70,8 +70,25 @@ planes share (`plane_kl`, `dependence_kl` in `eval`). For `stacked-mnist` after 
 old learning rate 2e-4 (KL 0.587) the planes' digit KLs summed to 0.546 and what they share to
 0.041: G covers the combinations; it draws some digits too often in every plane (3 and 8 at
 17-28% each), because half-formed strokes read as 3, 5 or 8 (half the planes got under 90%
-of the classifier's confidence). Learning rates of 1e-3 sharpen the strokes faster (300 s:
-KL 0.178, planes 0.142 + shared 0.036), which is what the 900 s target now ships."""
+of the classifier's confidence). Learning rates of 1e-3 sharpen the strokes faster, which is
+what the 900 s target now ships. Probes of 300 s each (`python -m gancore train stacked-mnist
+--max-seconds 300 --seed 0 --set ...`, one thread, another one-thread job beside it, 26,000
+samples; 2026-12-03):
+
+| change to `stacked-mnist` (pack 2, EMA 0.999) | rounds | modes | KL | of which the planes' digits |
+|---|---|---|---|---|
+| learning rates 2e-4 (the preset before) | 8,450 | 961 | 0.587 | 0.546 |
+| + R1, γ 1 every 4 | 6,914 | 976 | 0.545 | 0.513 |
+| + G 2x wider (g_features 64) | 4,845 | 944 | 0.855 | 0.825 |
+| learning rates 5e-4 | 8,410 | 1000 | 0.226 | 0.191 |
+| **learning rates 1e-3 (shipped)** | 8,795 | 1000 | **0.178** | 0.142 |
+| learning rates 2e-3 | 8,246 | 999 | 0.245 | |
+| 1e-3, decaying to 0.1x over 8,000 rounds | 8,273 | 995 | 0.336 | |
+| 1e-3, EMA 0.9995 | 8,800 | 1000 | 0.181 | 0.144 |
+| 1e-3, D 2x wider (d_features 64) | 5,834 | 999 | 0.198 | |
+
+What is left at 1e-3 is mostly too few 1s (4-7% of each plane against MNIST's 11%) and too
+many 7s and 8s: thin strokes are what this small G learns last."""
 
 
 def _load1() -> float:
