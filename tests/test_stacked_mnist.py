@@ -108,6 +108,10 @@ def test_histogram_math_on_known_counts():
     assert M.expected_modes_covered(1000) == pytest.approx(632.3, abs=0.1)
     with pytest.raises(ValueError, match=r"\[0, 1000\)"):
         M.mode_histogram(np.array([0, 1000]))
+    with pytest.raises(ValueError, match=r"\(N, 3, H, W\)"):
+        M.stacked_mnist_metrics(torch.zeros(4, 1, 28, 28))
+    with pytest.raises(ValueError, match="min_count"):
+        M.mode_metrics(np.array([1]), min_count=0)
 
 
 def test_kl_splits_into_the_planes_digits_and_what_they_share():
@@ -125,10 +129,6 @@ def test_kl_splits_into_the_planes_digits_and_what_they_share():
     assert max(m["plane_kl"]) < 1e-3
     assert m["dependence_kl"] == pytest.approx(math.log(100), abs=2e-3)
     assert m["modes_covered"] == 10
-    with pytest.raises(ValueError, match=r"\(N, 3, H, W\)"):
-        M.stacked_mnist_metrics(torch.zeros(4, 1, 28, 28))
-    with pytest.raises(ValueError, match="min_count"):
-        M.mode_metrics(np.array([1]), min_count=0)
 
 
 def test_presets_build_three_channel_models(mnist_root):
