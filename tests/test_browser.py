@@ -78,6 +78,9 @@ def test_a_2d_run_updates_live_in_the_browser(page, app_url):
     assert chart.evaluate("el => el.gancoreMark") == 1
     assert frame.evaluate("() => window.gancoreDraws") >= drawn + 3
     page.get_by_role("button", name="Pause").click()
+    # paused once the page has rerun and offers Resume (on a loaded machine the rerun can
+    # start after settle() has looked, so wait for the button itself)
+    page.get_by_role("button", name="Resume").wait_for(timeout=30_000)
     settle(page)
     page.wait_for_timeout(1500)  # a refresh already under way when Pause landed may finish
     paused = step.inner_text()
