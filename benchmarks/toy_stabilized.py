@@ -67,7 +67,7 @@ commit 5a83a6a) but read 93.0%, 91.6%, 97.5%, 94.2% and 98.2% high quality. Then
 | **noise floor 0.05, no decay (shipped)** | 94.2-98.9% (94.2% and 24/25 modes at 32,500); 97.4-98.9% from 35,000 | 94.2-96.6%; 95.0+ from 25,000 | 94.4-96.5%; 95.0+ from 25,000 |
 
 What the dips are: on seed 0 without decay, samples 3-6 std from their mode rose from 1% to
-6.5% of all at the dips and the modes' rms radius from 0.6 to 1.0 std, while samples far from
+6.5% of all at the dips and the modes' spread (rms per axis) from 0.6 to 1.0 data std, while samples far from
 every mode (bridges) stayed at 1-2.4%. G's modes breathe: the circling of the Dirac-GAN page,
 in each mode's width. A decaying learning rate slows it and slows the sharpening with it
 (seeds 1 and 3 stay under 95%); a noise floor damps it and keeps the learning rate.
