@@ -1,0 +1,140 @@
+"""pix2pix variants against the L1-only U-Net (issue 16's Frechet target), one row at a time.
+
+Each row trains ``python -m gancore train PRESET --max-seconds S --set ...`` from scratch
+(as pix2pix_targets does) and scores it two ways with the shipped MNIST classifier:
+
+- ``frechet_2000``: the first 2,000 test inputs translated, against the 10,000 real test
+  digits (pix2pix_targets' number; a perfect translator scores about 7.5 there: the floor);
+- ``frechet_all``: all 10,000 test inputs translated, against the same 10,000 digits they
+  came from (a perfect translator scores 0: no floor, so small differences show).
+
+Rows go to benchmarks/results/pix2pix_probes.json as they finish (a cut-off sweep keeps what
+it ran); ``--render`` rewrites the Markdown section from it. With no preset the whole sweep
+(PROBES) runs, one row after the other.
+
+    GANCORE_DATA=DIR python -m benchmarks.pix2pix_probes pix2pix-superres-mnist \\
+        --label "lambda 10" --set model.l1_lambda=10
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import RESULTS, commit, write_section
+from benchmarks.pix2pix_targets import train
+from gancore.io.hub import load_checkpoint
+from gancore.presets.pix2pix import test_pairs, translation_quality
+from gancore.train.pix2pix import translate
+
+STORE = RESULTS / "pix2pix_probes.json"
+ALL = 10_000
+_L1 = ("L1 only", ["model.adversarial=false"])
+PROBES = [
+    (preset, label, sets)
+    for preset in ("pix2pix-superres-mnist", "pix2pix-edges-mnist")
+    for label, sets in (
+        _L1,
+        ("as shipped (lambda 100)", []),
+        ("lambda 10", ["model.l1_lambda=10"]),
+        ("EMA of G", ["train.ema_decay=0.999"]),
+        ("no dropout", ["model.dropout=0"]),
+        ("least squares, lambda 10", ["train.loss=least_squares", "model.l1_lambda=10"]),
+    )
+]
+
+
+def score(folder: Path, root: str) -> dict[str, float]:
+    loaded = load_checkpoint(folder)
+    data = {k: v for k, v in loaded.config["data"].items() if k != "class_names"}
+    preset = {"data": data, "model": loaded.config["model"], "train": {"seed": 0}}
+    x, y, labels = test_pairs(preset, ALL, root=root)
+    out = translate(loaded.generator, x)
+    first = translation_quality(out[:2000], y[:2000], labels[:2000], data["name"], root)
+    every = translation_quality(out, y, labels, data["name"], root)
+    return {
+        "frechet_2000": first["frechet_distance"],
+        "frechet_all": every["frechet_distance"],
+        "label_accuracy": every.get("label_accuracy"),
+        "l1": every["l1"],
+        "psnr": every["psnr"],
+    }
+
+
+def probe(preset: str, label: str, sets: list[str], root: str) -> dict:
+    load = float(Path("/proc/loadavg").read_text().split()[0])
+    extra = [a for s in sets for a in ("--set", s)]
+    with tempfile.TemporaryDirectory() as tmp:
+        report = train(preset, Path(tmp) / "run", *extra)
+        row = score(Path(tmp) / "run", root)
+    row.update(
+        preset=preset,
+        label=label,
+        sets=sets,
+        steps=report["step"],
+        seconds=float(os.environ.get("GANCORE_BENCH_SECONDS", 300)),
+        threads=os.environ.get("GANCORE_TORCH_THREADS", "all"),
+        load=load,
+        when=time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+        commit=commit(),
+    )
+    return row
+
+
+def keep(row: dict) -> None:
+    """Append a row to the store (locked: two sweeps may share it)."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with open(STORE.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = json.loads(STORE.read_text()) if STORE.exists() else {"rows": []}
+        data["rows"].append(row)
+        STORE.write_text(json.dumps(data, indent=1) + "\n")
+
+
+def render() -> str:
+    rows = json.loads(STORE.read_text())["rows"] if STORE.exists() else []
+    lines = [
+        "| preset | variant (`--set`) | seconds | steps | Frechet, 2,000 | Frechet, all 10,000 "
+        "| label accuracy | L1 | PSNR (dB) | when (UTC), threads, load |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        sets = " ".join(f"`{s}`" for s in r["sets"]) or "as shipped"
+        acc = f"{r['label_accuracy']:.1%}" if r["label_accuracy"] is not None else "-"
+        lines.append(
+            f"| {r['preset']} | {r['label']}: {sets} | {r['seconds']:.0f} | {r['steps']:,} | "
+            f"{r['frechet_2000']:.2f} | {r['frechet_all']:.2f} | {acc} | {r['l1']:.4f} | "
+            f"{r['psnr']:.2f} | {r['when']}, {r['threads']}, {r['load']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.pix2pix_probes", description=__doc__)
+    p.add_argument("preset", nargs="?")
+    p.add_argument("--label", default="")
+    p.add_argument("--set", action="append", default=[], dest="sets")
+    p.add_argument("--render", action="store_true", help="only rewrite the section from the JSON")
+    args = p.parse_args([] if argv is None and __name__ != "__main__" else argv)
+    if not args.render:
+        root = os.environ.get("GANCORE_DATA")
+        if not root:
+            raise SystemExit("set GANCORE_DATA to a data root holding MNIST (see ../shared/data)")
+        todo = [(args.preset, args.label, args.sets)] if args.preset else PROBES
+        for preset, label, sets in todo:
+            keep(probe(preset, label or " ".join(sets), sets, root))
+    write_section(
+        "pix2pix_probes",
+        "pix2pix variants against the L1-only U-Net, same wall time, probes for issue 16",
+        __doc__.split("\n\n    GANCORE")[0].split("\n\n", 1)[1] + "\n\n" + render(),
+        "GANCORE_DATA=DIR python -m benchmarks.pix2pix_probes PRESET --label L --set K=V ...",
+    )
+
+
+if __name__ == "__main__":
+    main()
