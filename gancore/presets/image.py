@@ -82,7 +82,8 @@ IMAGE_PRESETS: dict[str, dict[str, Any]] = {
     # formed strokes read as 3, 5 or 8. Learning rates 5x DCGAN's sharpen them faster: in 300 s
     # on one thread (seed 0, 26,000 samples) KL 0.587 at 2e-4, 0.226 at 5e-4, 0.178 at 1e-3
     # (1000 modes), where a G twice as wide (g_features 64) ran half the rounds and read 0.855;
-    # batch 32 (twice the rounds, noisier) read 0.158 against 0.178 at 64.
+    # batch 32 (twice the rounds, noisier) read 0.158 against 0.178 at 64, and 0.140 against
+    # 0.145 in the 900 s target run.
     "stacked-mnist": _image(
         "Stacked MNIST (1000 modes) with PacGAN packing: D judges 2 samples at once, so G must "
         "vary; learning rates 1e-3, batch 32.",
