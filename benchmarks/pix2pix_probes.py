@@ -66,9 +66,10 @@ def score(folder: Path, root: str) -> dict[str, float]:
     }
 
 
-def probe(preset: str, label: str, sets: list[str], root: str) -> dict:
+def probe(preset: str, label: str, sets: list[str], root: str, max_steps: int = 0) -> dict:
     load = float(Path("/proc/loadavg").read_text().split()[0])
     extra = [a for s in sets for a in ("--set", s)]
+    extra += ["--max-steps", str(max_steps)] if max_steps else []
     with tempfile.TemporaryDirectory() as tmp:
         report = train(preset, Path(tmp) / "run", *extra)
         row = score(Path(tmp) / "run", root)
@@ -77,6 +78,7 @@ def probe(preset: str, label: str, sets: list[str], root: str) -> dict:
         label=label,
         sets=sets,
         steps=report["step"],
+        max_steps=max_steps,
         seconds=float(os.environ.get("GANCORE_BENCH_SECONDS", 300)),
         threads=os.environ.get("GANCORE_TORCH_THREADS", "all"),
         load=load,
@@ -105,6 +107,8 @@ def render() -> str:
     ]
     for r in rows:
         sets = " ".join(f"`{s}`" for s in r["sets"]) or "as shipped"
+        if r.get("max_steps"):
+            sets += f" `--max-steps {r['max_steps']}`"
         acc = f"{r['label_accuracy']:.1%}" if r["label_accuracy"] is not None else "-"
         lines.append(
             f"| {r['preset']} | {r['label']}: {sets} | {r['seconds']:.0f} | {r['steps']:,} | "
@@ -119,6 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("preset", nargs="?")
     p.add_argument("--label", default="")
     p.add_argument("--set", action="append", default=[], dest="sets")
+    p.add_argument("--max-steps", type=int, default=0, help="stop there if sooner (same steps)")
     p.add_argument("--render", action="store_true", help="only rewrite the section from the JSON")
     args = p.parse_args([] if argv is None and __name__ != "__main__" else argv)
     if not args.render:
@@ -127,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit("set GANCORE_DATA to a data root holding MNIST (see ../shared/data)")
         todo = [(args.preset, args.label, args.sets)] if args.preset else PROBES
         for preset, label, sets in todo:
-            keep(probe(preset, label or " ".join(sets), sets, root))
+            keep(probe(preset, label or " ".join(sets), sets, root, args.max_steps))
     write_section(
         "pix2pix_probes",
         "pix2pix variants against the L1-only U-Net, same wall time, probes for issue 16",
