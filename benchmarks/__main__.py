@@ -31,6 +31,7 @@ BENCHMARKS = [
     "community_speed",
     "what_if",
     "pix2pix_targets",
+    "pix2pix_probes",
     "canvas_rate",
 ]
 
