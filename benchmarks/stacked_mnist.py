@@ -98,7 +98,9 @@ above: this session's machine (AMD EPYC, Zen 3, AVX2 but no AVX-512) trained pix
 U-Net at 798 images/s on one thread against 2,069 at 05:23 the same day, so the same 900 s
 would give batch 32 about 2.5 times the rounds on the earlier host. The 0.1 target is not
 met here; how much of the rest is rounds (0.178 at 300 s, 0.145 at 900 s for batch 64) a
-faster host would tell."""
+faster host would tell. On the slower host, 300 s each (10:35-10:52, one thread, a pix2pix
+benchmark on the other core): the shipped preset 6,408 rounds, 994 modes, KL 0.284; PacGAN's
+pack 4 instead of 2: 6,899 rounds, 952 modes, KL 0.637 (no help)."""
 
 
 def _load1() -> float:
