@@ -33,8 +33,11 @@ nginx:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx >/dev/null; }
 
+# Two passes: the tests without a browser on both cores (pytest-xdist), then the browser
+# tests one at a time (a server, Chromium and its training workers already fill the cores).
 test: $(STAMP) browser nginx
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 -m "not browser"
+	$(PY) -m pytest -m browser
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
