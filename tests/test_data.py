@@ -14,6 +14,7 @@ import stat
 import struct
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 import zipfile
@@ -109,6 +110,48 @@ def test_mnist_source_resumes_identically(mnist_root):
 
 
 # ----------------------------------------------------------------------------- roots, errors
+
+
+_LOADER = """
+import sys
+from pathlib import Path
+import torchvision  # imported first, so the load starts right after the ready line
+from gancore.data.images import load_dataset
+root = Path(sys.argv[1])
+(root / "ready").touch()
+data = load_dataset("fashion-mnist", root=root, train=True)
+print(len(data), data.labels[:5].tolist())
+"""
+
+
+def test_one_process_at_a_time_unpacks_a_fresh_root(mnist_root, tmp_path):
+    """torchvision unpacks the .gz files and then reads what it unpacked; a hosted server's
+    training workers (or two CLI runs) opening a never-unpacked root together would read each
+    other's half-written files. While one process holds the root's lock, another waits and
+    writes nothing; when it is released, the other reads the whole set."""
+    from gancore.data.images import _unpack_lock
+
+    raw = tmp_path / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for f in (mnist_root / "FashionMNIST" / "raw").glob("*.gz"):
+        raw.joinpath(f.name).write_bytes(f.read_bytes())
+    with _unpack_lock(tmp_path):
+        loader = subprocess.Popen(
+            [sys.executable, "-c", _LOADER, str(tmp_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 120
+        while not (tmp_path / "ready").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(3)  # unpacking the first file would have begun within milliseconds
+        assert loader.poll() is None  # still waiting for the lock
+        assert sorted(p.suffix for p in raw.iterdir()) == [".gz"] * 4  # nothing unpacked
+    out, err = loader.communicate(timeout=120)
+    assert loader.returncode == 0, err[-1500:]
+    assert out.split(" ", 1) == ["60000", "[9, 0, 0, 3, 0]\n"]  # Fashion-MNIST's first labels
+    assert (raw / "train-images-idx3-ubyte").stat().st_size == 47_040_016
 
 
 def test_data_root_resolution(monkeypatch, tmp_path):

@@ -18,13 +18,16 @@ memory, per-batch conversion), :mod:`gancore.data.folders` (a folder of images),
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tarfile
+import tempfile
 import threading
 from pathlib import Path
 
 import numpy as np
 import torch
+from filelock import FileLock
 
 from gancore.data.folders import load_folder
 from gancore.data.image_data import DatasetUnavailableError, ImageData
@@ -121,14 +124,27 @@ def load_dataset(
         return _cache[key]
 
 
+def _unpack_lock(root: Path) -> FileLock:
+    """One process at a time reads (and, the first time, unpacks) the datasets under root.
+
+    torchvision unpacks MNIST's .gz files beside them and then reads the unpacked files; a
+    second process (a hosted server's training workers, two CLI runs) that starts meanwhile
+    finds a half-written file and fails. The lock file lives in the temp folder, so a
+    read-only data folder works too.
+    """
+    tag = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:16]
+    return FileLock(Path(tempfile.gettempdir()) / f"gancore-data-{tag}.lock")
+
+
 def _load_torchvision(name: str, root: Path, train: bool, download: bool) -> ImageData:
     import torchvision  # deferred: importing it costs about a second
 
     cls_name, sub, files = _TORCHVISION[name]
     split = "train" if train else "test"
     try:
-        ds = getattr(torchvision.datasets, cls_name)(str(root), train=train, download=download)
-    except (RuntimeError, OSError, EOFError, tarfile.TarError) as err:
+        with _unpack_lock(root):
+            ds = getattr(torchvision.datasets, cls_name)(str(root), train=train, download=download)
+    except (RuntimeError, OSError, EOFError, ValueError, tarfile.TarError) as err:
         lines = str(err).strip().splitlines()
         reason = lines[0].rstrip(":") if lines else type(err).__name__
         where = root / sub if sub else root
