@@ -184,6 +184,19 @@ def test_missing_dataset_offline_is_a_clear_error(monkeypatch, tmp_path):
         load_dataset("cifar10", root=tmp_path, download=False)
 
 
+def test_corrupt_unpacked_files_are_a_clear_error(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in ("train-images", "train-labels", "t10k-images", "t10k-labels"):
+        (raw / f"{name}-idx{3 if 'images' in name else 1}-ubyte").write_bytes(b"")  # truncated
+    with pytest.raises(DatasetUnavailableError) as err:
+        load_dataset("mnist", root=tmp_path, download=False)
+    msg = str(err.value)
+    assert str(raw) in msg and "damaged" in msg and "invalid literal" in msg
+    assert "GANCORE_DATA" in msg
+    assert "\n" not in msg and err.value.__suppress_context__
+
+
 def test_dataset_names():
     assert dataset_name("FASHION_MNIST") == "fashion-mnist"
     assert dataset_name("cifar-10") == "cifar10"

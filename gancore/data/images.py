@@ -149,6 +149,8 @@ def _load_torchvision(name: str, root: Path, train: bool, download: bool) -> Ima
         reason = lines[0].rstrip(":") if lines else type(err).__name__
         where = root / sub if sub else root
         how = "the download failed" if download else "downloading was turned off"
+        if isinstance(err, ValueError):  # files there that are not what torchvision expects
+            how = "the files there are damaged (delete the unpacked ones to unpack them again)"
         raise DatasetUnavailableError(
             f"{cls_name} ({split}) is not available: it was looked for in {where} and {how} "
             f"({reason}). To provide it, put {files} in {where}, or point --data-root (or the "
