@@ -100,7 +100,19 @@ would give batch 32 about 2.5 times the rounds on the earlier host. The 0.1 targ
 met here; how much of the rest is rounds (0.178 at 300 s, 0.145 at 900 s for batch 64) a
 faster host would tell. On the slower host, 300 s each (10:35-10:52, one thread, a pix2pix
 benchmark on the other core): the shipped preset 6,408 rounds, 994 modes, KL 0.284; PacGAN's
-pack 4 instead of 2: 6,899 rounds, 952 modes, KL 0.637 (no help)."""
+pack 4 instead of 2: 6,899 rounds, 952 modes, KL 0.637 (no help).
+
+Other losses and Adam's betas (2026-12-03 17:30 to 2026-12-04 01:01, one thread, two runs at
+a time, 26,000 samples; rounds vary with what ran beside them): at 300 s the hinge loss read
+KL 0.211 in 6,338 rounds (the shipped preset 0.284 in 6,408 earlier that day) and 0.202 in
+6,848 against the shipped preset's 0.351 in 4,856 the same hour; least squares 0.869 (2,651
+rounds, 928 modes); Adam betas (0, 0.99) 0.315. The 900 s pair decides it: side by side
+(00:42-01:01, the working tree at commit ac54a25, where only tests differed), the shipped
+preset read KL 0.140 in 21,826 rounds (the target row above; the planes' digits 0.030 + 0.034
++ 0.039, what they share 0.037) and the hinge loss 0.176 in 21,763 (0.031 + 0.053 + 0.048,
+shared 0.044), both 1000 modes. Hinge's head start at 300 s does not last; the preset keeps
+the non-saturating loss. 0.140 is now read in two sessions, at 19,217 and 21,826 rounds:
+more rounds of the same preset are not closing the gap to 0.1."""
 
 
 def _load1() -> float:

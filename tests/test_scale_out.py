@@ -38,7 +38,7 @@ NGINX = shutil.which("nginx") or next(
 )
 TEMPLATE = ROOT / "deploy" / "nginx.conf"
 REPLICAS = 2
-TRAIN_SECONDS = 30  # six readings of each session's step counter, 5 s apart
+TRAIN_SECONDS = 30  # about six readings of each session's step counter, 5 s apart
 # Small on purpose: 2 replicas, their training workers and a browser share this box's cores.
 REPLICA_ENV = {"GANCORE_HOSTED": "1", "GANCORE_WORKERS": "1"}
 
