@@ -8,7 +8,8 @@ shipped MNIST classifier, modes covered (at least one sample) of 1000 and KL(mod
 one process, each on the whole machine; the 1-minute load average is read before and after
 each. The target (issue 14): `python -m gancore train stacked-mnist --max-seconds 900`, then
 26,000 samples: >= 990 of 1000 modes and KL <= 0.1. The `stacked-mnist` preset is the plain
-one plus PacGAN's pack 2, so its 900 s run is the longer twin of the sweep's pack-2 row.
+one plus PacGAN's pack 2, an R1 penalty (gamma 1, every 4th D step), learning rates 1e-3 and
+batch 32 (the notes give the probes behind each).
 
     python -m benchmarks stacked_mnist                       # the sweep, S = 180 s per run
     python -m benchmarks.stacked_mnist --seconds 60          # a shorter sweep
@@ -62,8 +63,7 @@ against ~510 with one. The runs held the benchmark lock (`flock /tmp/gancore-ben
 no other benchmark ran beside them; other one-thread jobs (tests, app servers, training
 experiments) did at times, which the load columns show. Modes covered counts the modes holding
 at least one of the 26,000 samples (a perfectly uniform G covers all 1000 there, real Stacked
-MNIST 1000 with KL 0.023). Each target run trains from a snapshot of the commit named
-(`git worktree`), so edits to the working tree cannot reach it.
+MNIST 1000 with KL 0.023). The commit column names the checkout the run trained from.
 
 Where the KL comes from: it splits exactly into the three planes' own digit KLs and what the
 planes share (`plane_kl`, `dependence_kl` in `eval`). For `stacked-mnist` after 300 s at the

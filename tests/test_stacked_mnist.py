@@ -137,6 +137,8 @@ def test_presets_build_three_channel_models(mnist_root):
     assert plain["data"] == best["data"] == {"name": "stacked-mnist"}
     assert plain["model"]["channels"] == 3 and plain["model"]["image_size"] == 28
     assert plain["train"]["pack"] == 1 and best["train"]["pack"] == 2
+    assert plain["train"]["r1_gamma"] == 0.0
+    assert (best["train"]["r1_gamma"], best["train"]["reg_every"]) == (1.0, 4)
     trainer, source = build_image_run(best, root=str(mnist_root))
     m = trainer.step()
     assert np.isfinite(m["d_loss"]) and source.sample_shape == (3, 28, 28)
