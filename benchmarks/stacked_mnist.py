@@ -114,7 +114,7 @@ shared 0.044), both 1000 modes. Hinge's head start at 300 s does not last; the p
 the non-saturating loss. 0.140 is now read in two sessions, at 19,217 and 21,826 rounds:
 more rounds of the same preset are not closing the gap to 0.1.
 
-R1 closes it. 900 s each (2026-12-04, one thread, two runs at a time, 26,000 samples; the
+R1 narrows it most. 900 s each (2026-12-04, one thread, two runs at a time, 26,000 samples; the
 commands are the target's with `--set`), against the preset of then (KL 0.140):
 
 | change to the preset of ac54a25 | when (UTC) | rounds | modes | KL | planes' digits | shared |

@@ -84,7 +84,8 @@ IMAGE_PRESETS: dict[str, dict[str, Any]] = {
     # (1000 modes), where a G twice as wide (g_features 64) ran half the rounds and read 0.855;
     # batch 32 (twice the rounds, noisier) read 0.158 against 0.178 at 64, and 0.140 against
     # 0.145 in the 900 s target run. An R1 penalty on D (gamma 1, lazily every 4th D step)
-    # brought the 900 s run from 0.140 to 0.102 (gamma 2: 0.133; EMA 0.9999 instead: 0.137).
+    # brought the 900 s run at seed 0 from 0.140 to 0.084-0.102 (gamma 2: 0.133; EMA 0.9999
+    # instead: 0.137); seeds 1 and 2 read 0.115 and 0.124 (BENCHMARKS.md, stacked_mnist).
     "stacked-mnist": _image(
         "Stacked MNIST (1000 modes) with PacGAN packing: D judges 2 samples at once, so G must "
         "vary; R1 penalty on D (gamma 1, every 4th step); learning rates 1e-3, batch 32.",
