@@ -63,7 +63,7 @@ against ~510 with one. The runs held the benchmark lock (`flock /tmp/gancore-ben
 no other benchmark ran beside them; other one-thread jobs (tests, app servers, training
 experiments) did at times, which the load columns show. Modes covered counts the modes holding
 at least one of the 26,000 samples (a perfectly uniform G covers all 1000 there, real Stacked
-MNIST 1000 with KL 0.023). The commit column names the checkout the run trained from.
+MNIST 1000 with KL 0.023). The commit named beside each run is the checkout it trained from.
 
 Where the KL comes from: it splits exactly into the three planes' own digit KLs and what the
 planes share (`plane_kl`, `dependence_kl` in `eval`). For `stacked-mnist` after 300 s at the
