@@ -9,6 +9,7 @@ from typing import Any
 
 import streamlit as st
 
+from gancore.live import LiveError
 from pages import _hosted as hosted
 from pages._lab_core import Lab, call
 from pages._live_chart import live_chart, reusing
@@ -38,18 +39,30 @@ def transport_ui(
     """Train / Pause, single steps, Reset (fresh models, same settings), and ``extra``.
 
     ``stop_at(lab)`` is where a run pauses by itself (the image page's target); the server's
-    step cap always applies."""
+    step cap always applies.
+
+    The buttons a visitor presses while a run trains act in their callbacks, not in the
+    page's body: Streamlit's browser side sends a click together with a widget change made
+    in the same moment inside a fragment (the live chart's acknowledgement, several a second)
+    as one rerun of that fragment only, so the page's body never sees the click (1 to 2
+    Pauses in 40 were lost that way). Callbacks run in a fragment's run too."""
+    st.session_state.pop(f"{key}_app_rerun", None)  # this is the full run it asked for
     call(lab.handle.refresh)
     stopped_by_itself(key, lab)
+    error = st.session_state.pop(f"{key}_error", None)
+    if error:
+        st.error(error)
     cols = st.columns([1.3] + [1] * (len(step_sizes) + 1) + [2.4])
-    handle = lab.handle
     if lab.running:
-        if cols[0].button(
-            "Pause", icon=":material/pause:", key=f"{key}_pause", type="primary", width="stretch"
-        ):
-            call(lambda: handle.train(False))
-            hosted.slots().release(hosted.owner(key))
-            st.rerun()
+        cols[0].button(
+            "Pause",
+            icon=":material/pause:",
+            key=f"{key}_pause",
+            type="primary",
+            width="stretch",
+            on_click=_pause,
+            args=(key,),
+        )
     elif cols[0].button(
         "Resume" if lab.step_count else "Train",
         icon=":material/play_arrow:",
@@ -61,33 +74,89 @@ def transport_ui(
         st.rerun()
     for col, n in zip(cols[1:], step_sizes, strict=False):
         label, suffix = ("Step", "") if n == 1 else (f"Step ×{n}", str(n))
-        if col.button(label, key=f"{key}_step{suffix}", width="stretch", help="k D steps, then G"):
-            room = hosted.limits().max_steps - lab.step_count
-            if room <= 0:
-                st.session_state[f"{key}_notice"] = _step_cap_message()
-            else:
-                steps = min(n, room)
-                call(lambda steps=steps: handle.step(steps))
-    if cols[len(step_sizes) + 1].button(
-        "Reset", key=f"{key}_reset", width="stretch", help="fresh models, same settings"
-    ):
-        hosted.slots().release(hosted.owner(key))
-        call(handle.reset)
-        lab.timeline.clear()
-        st.rerun()
+        col.button(
+            label,
+            key=f"{key}_step{suffix}",
+            width="stretch",
+            help="k D steps, then G",
+            on_click=_step,
+            args=(key, n),
+        )
+    cols[len(step_sizes) + 1].button(
+        "Reset",
+        key=f"{key}_reset",
+        width="stretch",
+        help="fresh models, same settings",
+        on_click=_reset,
+        args=(key,),
+    )
     if extra is not None:
         with cols[-1]:
             extra(lab)
     notice = st.session_state.get(f"{key}_notice") or lab.status.get("notice")
     if notice:
         st.warning(notice)
-    if handle.notice:
-        st.info(handle.notice)
+    if lab.handle.notice:
+        st.info(lab.handle.notice)
     c_d, c_g, _ = st.columns([1, 1, 4])
-    if c_d.button("Step D only", key=f"{key}_step_d", help="k D updates; G stays as it is"):
-        call(lambda: handle.step(only="d"))
-    if c_g.button("Step G only", key=f"{key}_step_g", help="G updates; D stays as it is"):
-        call(lambda: handle.step(only="g"))
+    c_d.button(
+        "Step D only",
+        key=f"{key}_step_d",
+        help="k D updates; G stays as it is",
+        on_click=_step,
+        args=(key, None, "d"),
+    )
+    c_g.button(
+        "Step G only",
+        key=f"{key}_step_g",
+        help="G updates; D stays as it is",
+        on_click=_step,
+        args=(key, None, "g"),
+    )
+
+
+def _act(key: str, fn: Callable[[], Any]) -> None:
+    """A handle call from a button's callback; a failure is said on the page's next run."""
+    try:
+        fn()
+    except LiveError as err:
+        st.session_state[f"{key}_error"] = f"The training worker could not do that: {err}."
+
+
+def _pause(key: str) -> None:
+    """Pause: the live fragment then sees the run stopped and reruns the page (Resume)."""
+    lab: Lab = st.session_state[key]
+    _act(key, lambda: lab.handle.train(False))
+    hosted.slots().release(hosted.owner(key))
+    _rerun_app(key)
+
+
+def _step(key: str, n: int | None, only: str | None = None) -> None:
+    """``n`` rounds (None: one of ``only`` D or G updates), within the server's step cap."""
+    lab: Lab = st.session_state[key]
+    if only is not None:
+        _act(key, lambda: lab.handle.step(only=only))
+        return
+    room = hosted.limits().max_steps - lab.step_count
+    if room <= 0:
+        st.session_state[f"{key}_notice"] = _step_cap_message()
+    else:
+        _act(key, lambda: lab.handle.step(min(n, room)))
+
+
+def _reset(key: str) -> None:
+    """Fresh models, same settings."""
+    lab: Lab = st.session_state[key]
+    hosted.slots().release(hosted.owner(key))
+    _act(key, lab.handle.reset)
+    lab.timeline.clear()
+    _rerun_app(key)
+
+
+def _rerun_app(key: str) -> None:
+    """Ask for a run of the whole page: a callback that ran in the live fragment's run (see
+    transport_ui) changed what the page's buttons show."""
+    st.session_state[f"{key}_app_rerun"] = True
 
 
 def target_steps_ui(key: str, lab: Lab, default: int = 2000) -> None:
@@ -181,6 +250,8 @@ def live_loop(
     @st.fragment
     def live() -> None:
         lab: Lab = st.session_state[key]
+        if st.session_state.pop(f"{key}_app_rerun", False):  # set by a transport callback
+            st.rerun(scope="app")
         if lab.shown_running and not hosted.slots().acquire(hosted.owner(key)):
             # our slot lapsed (a long stall) and others took them all
             st.session_state[f"{key}_notice"] = hosted.busy_message(hosted.slots().capacity)
