@@ -18,6 +18,7 @@ from gancore import links
 from gancore.viz import lab as lplots
 from pages._lab import Lab, call, hyperparameters_ui, next_tick, pace
 from pages._live_chart import live_chart
+from pages._outside import outside, pressed
 
 Row = tuple[str, float | None, float | None, str]  # label, A, B, format
 
@@ -29,14 +30,16 @@ def ab_ui(key: str, lab: Lab) -> None:
         slot = st.empty()
         with slot.container():
             c1, c2, c3 = st.columns([1.1, 1.5, 3.4])
-            fork = c1.button(
+            fork = pressed(
+                c1,
                 "Fork B",
                 icon=":material/call_split:",
                 key=f"{key}_fork",
                 width="stretch",
                 help="B is a copy of this run as it is now: weights, optimizer state, noise",
             )
-            fresh = c2.button(
+            fresh = pressed(
+                c2,
                 "A and B from the seed",
                 key=f"{key}_fork_fresh",
                 width="stretch",
@@ -56,20 +59,21 @@ def ab_ui(key: str, lab: Lab) -> None:
         value=bool(b.get("held")),
         key=f"{key}_b_{lab.name}_hold",
         help="B sits out and A trains alone; release it and B catches up to A's step",
+        **outside(),
     )
     if held != bool(b.get("held")):
         call(lambda: lab.handle.hold(held))
     said = c1.empty()  # filled once B's settings below are applied
-    if c2.button("Keep A", key=f"{key}_keep_a", width="stretch", help="drop B"):
+    if pressed(c2, "Keep A", key=f"{key}_keep_a", width="stretch", help="drop B"):
         call(lambda: lab.handle.unfork("a"))
         st.rerun()
-    if c3.button("Keep B", key=f"{key}_keep_b", width="stretch", help="B becomes the run"):
+    if pressed(c3, "Keep B", key=f"{key}_keep_b", width="stretch", help="B becomes the run"):
         if call(lambda: lab.handle.unfork("b")) is not None:
             _forget(key, lab, "")  # A's settings widgets now show B's values
             lab.preset["train"].update(lab.config)
             lab.timeline = lab.extra.pop("b_timeline", None) or []
         st.rerun()
-    if c4.button("Reset B", key=f"{key}_reset_b", width="stretch", help="B from step 0"):
+    if pressed(c4, "Reset B", key=f"{key}_reset_b", width="stretch", help="B from step 0"):
         call(lambda: lab.handle.reset(which="b"))
         st.rerun()
     if b.get("error"):

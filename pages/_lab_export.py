@@ -13,6 +13,7 @@ from gancore.io.format import CheckpointError
 from gancore.io.hub import push_checkpoint
 from gancore.io.zips import extract_checkpoint_zip
 from pages._lab_core import Lab, call
+from pages._outside import outside, pressed
 
 
 def export_ui(key: str, lab: Lab) -> None:
@@ -33,7 +34,7 @@ def checkpoint_zip_ui(
 ) -> None:
     """In ``col``: package the run as a checkpoint zip (the CLI's format) on request, then
     offer it to download and to push to the Hub. Every live page exports this way."""
-    if col.button(label, key=f"{key}_package"):
+    if pressed(col, label, key=f"{key}_package"):
         with st.spinner("Writing the checkpoint…"):
             data = call(lab.handle.export_zip)
         if data is not None:
@@ -79,7 +80,7 @@ def push_ui(key: str, packed: bytes, name: str) -> None:
     with st.expander("Push it to the Hugging Face Hub"):
         c1, c2, c3 = st.columns([3, 3, 1.2])
         repo = c1.text_input(
-            "repo id", placeholder=f"your-name/gancore-{name}", key=f"{key}_push_repo"
+            "repo id", placeholder=f"your-name/gancore-{name}", key=f"{key}_push_repo", **outside()
         ).strip()
         token = (
             c2.text_input(
@@ -87,11 +88,12 @@ def push_ui(key: str, packed: bytes, name: str) -> None:
                 type="password",
                 key=f"{key}_push_token",
                 help="huggingface.co/settings/tokens; left empty, your `hf auth login` token",
+                **outside(),
             ).strip()
             or None
         )
-        private = c3.checkbox("private", key=f"{key}_push_private")
-        if st.button("Push", key=f"{key}_push", disabled=not repo):
+        private = c3.checkbox("private", key=f"{key}_push_private", **outside())
+        if pressed(st, "Push", key=f"{key}_push", disabled=not repo):
             try:
                 with st.spinner(f"Uploading to {repo}…"), tempfile.TemporaryDirectory() as tmp:
                     folder = extract_checkpoint_zip(packed, tmp)

@@ -13,6 +13,7 @@ from gancore.live import LiveError
 from pages import _hosted as hosted
 from pages._lab_core import Lab, call
 from pages._live_chart import live_chart, reusing
+from pages._outside import changed, outside, take_app_rerun
 
 # The labs' pacing: at most one refresh in flight per page, and no sooner than PACE_SECONDS
 # after the last one was drawn, or later when many runs share the server (see pace()). The
@@ -41,12 +42,8 @@ def transport_ui(
     ``stop_at(lab)`` is where a run pauses by itself (the image page's target); the server's
     step cap always applies.
 
-    The buttons a visitor presses while a run trains act in their callbacks, not in the
-    page's body: Streamlit's browser side sends a click together with a widget change made
-    in the same moment inside a fragment (the live chart's acknowledgement, several a second)
-    as one rerun of that fragment only, so the page's body never sees the click (1 to 2
-    Pauses in 40 were lost that way). Callbacks run in a fragment's run too."""
-    st.session_state.pop(f"{key}_app_rerun", None)  # this is the full run it asked for
+    The buttons act in their callbacks, which run even when Streamlit delivers the click in
+    the live fragment's rerun (see pages._outside)."""
     call(lab.handle.refresh)
     stopped_by_itself(key, lab)
     error = st.session_state.pop(f"{key}_error", None)
@@ -128,7 +125,7 @@ def _pause(key: str) -> None:
     lab: Lab = st.session_state[key]
     _act(key, lambda: lab.handle.train(False))
     hosted.slots().release(hosted.owner(key))
-    _rerun_app(key)
+    changed()  # the buttons become Train / Resume
 
 
 def _step(key: str, n: int | None, only: str | None = None) -> None:
@@ -150,13 +147,7 @@ def _reset(key: str) -> None:
     hosted.slots().release(hosted.owner(key))
     _act(key, lab.handle.reset)
     lab.timeline.clear()
-    _rerun_app(key)
-
-
-def _rerun_app(key: str) -> None:
-    """Ask for a run of the whole page: a callback that ran in the live fragment's run (see
-    transport_ui) changed what the page's buttons show."""
-    st.session_state[f"{key}_app_rerun"] = True
+    changed()
 
 
 def target_steps_ui(key: str, lab: Lab, default: int = 2000) -> None:
@@ -171,6 +162,7 @@ def target_steps_ui(key: str, lab: Lab, default: int = 2000) -> None:
             100,
             key=f"{key}_target",
             help=f"this server trains at most {cap:,} steps per run" if cap < 1_000_000 else None,
+            **outside(),
         )
     )
 
@@ -219,6 +211,7 @@ def speed_ui(key: str, lab: Lab) -> None:
         value="as fast as it goes",
         key=f"{key}_speed",
         help="Slow it down to watch each round; the server trains between refreshes.",
+        **outside(),
     )
     rate = SPEEDS[choice]
     if lab.extra.get("rate", "unset") != rate and call(lambda: lab.handle.speed(rate)):
@@ -244,13 +237,14 @@ def live_loop(
     to live_chart as callables) only every ``slow_refresh`` seconds while running, showing
     the last ones in between. (As a second fragment with its own ``run_every`` timer, each of
     its timer reruns cut a paced refresh short: 136 in 25 s with 8 users in server_load.)"""
+    take_app_rerun()  # this is a full run: whatever asked for one has it
     lab.shown_running = lab.running
     lab.extra["curves_at"] = 0.0  # a full run draws every chart afresh
 
     @st.fragment
     def live() -> None:
         lab: Lab = st.session_state[key]
-        if st.session_state.pop(f"{key}_app_rerun", False):  # set by a transport callback
+        if take_app_rerun():  # a widget outside this fragment changed (pages._outside)
             st.rerun(scope="app")
         if lab.shown_running and not hosted.slots().acquire(hosted.owner(key)):
             # our slot lapsed (a long stall) and others took them all

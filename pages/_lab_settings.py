@@ -11,6 +11,7 @@ from gancore.models.kinds import MODEL_KINDS
 from gancore.train.config import OPTIMIZERS
 from gancore.train.losses import LOSSES
 from pages._lab_core import Lab
+from pages._outside import outside
 from pages._stabilizers import STRUCTURAL, split, stabilizers_ui
 
 LOSS_LABELS = {
@@ -41,16 +42,20 @@ def hyperparameters_ui(key: str, lab: Lab, *, which: str = "a") -> None:
             index=losses.index(cfg["loss"]),
             format_func=LOSS_LABELS.get,
             key=f"{key}_loss",
+            **outside(),
         )
-        d_steps = c[1].number_input("k: D steps per round", 1, 100, cfg["d_steps"], key=f"{key}_k")
+        d_steps = c[1].number_input(
+            "k: D steps per round", 1, 100, cfg["d_steps"], key=f"{key}_k", **outside()
+        )
         g_steps = c[2].number_input(
-            "G steps per round", 1, 100, cfg["g_steps"], key=f"{key}_gsteps"
+            "G steps per round", 1, 100, cfg["g_steps"], key=f"{key}_gsteps", **outside()
         )
         batch = c[3].select_slider(
             "batch size",
             sorted({16, 32, 64, 128, 256, 512, 1024, cfg["batch_size"]}),
             value=cfg["batch_size"],
             key=f"{key}_batch",
+            **outside(),
         )
         changes: dict[str, Any] = dict(
             loss=loss, d_steps=int(d_steps), g_steps=int(g_steps), batch_size=int(batch)
@@ -63,6 +68,7 @@ def hyperparameters_ui(key: str, lab: Lab, *, which: str = "a") -> None:
                 opts,
                 index=opts.index(cfg[f"optimizer_{net}"]),
                 key=f"{key}_opt_{net}",
+                **outside(),
             )
             lr = float(cfg[f"lr_{net}"])
             changes[f"lr_{net}"] = c[1].number_input(
@@ -73,10 +79,13 @@ def hyperparameters_ui(key: str, lab: Lab, *, which: str = "a") -> None:
                 format="%.6f",
                 step=1e-4,
                 key=f"{key}_lr_{net}",
+                **outside(),
             )
             b1, b2 = cfg[f"betas_{net}"]
             b1, b2 = float(b1), float(b2)
-            beta1 = c[2].slider(f"{label} β1", 0.0, max(0.99, b1), b1, 0.01, key=f"{key}_b1_{net}")
+            beta1 = c[2].slider(
+                f"{label} β1", 0.0, max(0.99, b1), b1, 0.01, key=f"{key}_b1_{net}", **outside()
+            )
             beta2 = c[3].slider(
                 f"{label} β2",
                 min(0.9, b2),
@@ -85,6 +94,7 @@ def hyperparameters_ui(key: str, lab: Lab, *, which: str = "a") -> None:
                 0.0001,
                 format="%.4f",
                 key=f"{key}_b2_{net}",
+                **outside(),
             )
             changes[f"betas_{net}"] = [beta1, beta2]
         c = st.columns(3)
@@ -98,6 +108,7 @@ def hyperparameters_ui(key: str, lab: Lab, *, which: str = "a") -> None:
                 0.005,
                 format="%.3f",
                 key=f"{key}_clip",
+                **outside(),
             )
         if LOSSES[loss].needs_gp:
             changes["gp_lambda"] = c[1].number_input(
@@ -107,6 +118,7 @@ def hyperparameters_ui(key: str, lab: Lab, *, which: str = "a") -> None:
                 float(cfg["gp_lambda"]),
                 0.1,
                 key=f"{key}_gp",
+                **outside(),
             )
         chosen = stabilizers_ui(key, cfg, images=MODEL_KINDS[lab.handle.kind].images)
         live, shape = split(chosen, cfg)

@@ -16,6 +16,7 @@ from gancore.presets.toy import resolve_preset
 from gancore.viz import lab as lplots
 from pages import _links as links_ui
 from pages._lab_core import Lab, call, new_lab, presets_for, replace_lab
+from pages._outside import outside, pressed
 
 
 def setup_ui(key: str, dim: int, default_preset: str) -> Lab:
@@ -42,6 +43,7 @@ def setup_ui(key: str, dim: int, default_preset: str) -> Lab:
         key=f"{key}_preset",
         help="A preset is a tuned good default: press Train and it converges.",
         format_func=lambda n: f"{n} — {presets[n]}",
+        **outside(),
     )
     datasets = [n for n in toy_names(dim) if n != "points"] + (["points"] if dim == 2 else [])
     st.session_state.setdefault(
@@ -52,9 +54,10 @@ def setup_ui(key: str, dim: int, default_preset: str) -> Lab:
         datasets,
         key=f"{key}_dataset_{preset_name}",
         format_func=lambda n: "your points (draw or upload)" if n == "points" else n,
+        **outside(),
     )
     st.session_state.setdefault(f"{key}_seed", 0)
-    seed = c3.number_input("seed", 0, 2**31 - 1, step=1, key=f"{key}_seed")
+    seed = c3.number_input("seed", 0, 2**31 - 1, step=1, key=f"{key}_seed", **outside())
     overrides = [] if dataset == "points" else [f"data.name={dataset}"]
     overrides += links_ui.fixed_overrides(link, preset_name, dataset)
     wanted = resolve_preset(preset_name, seed=int(seed), overrides=overrides)
@@ -115,6 +118,7 @@ def points_ui(key: str) -> np.ndarray | None:
         horizontal=True,
         key=f"{key}_points_how",
         label_visibility="collapsed",
+        **outside(),
     )
     return draw_points_ui(key) if how == "draw them" else csv_points_ui(key)
 
@@ -163,7 +167,7 @@ def draw_points_ui(key: str) -> np.ndarray | None:
         drawn.extend(new)
         st.rerun()
     c1, c2 = st.columns([1, 3])
-    if c1.button("Clear the drawing", key=f"{key}_clear"):
+    if pressed(c1, "Clear the drawing", key=f"{key}_clear"):
         drawn.clear()
         st.rerun()
     c2.caption(

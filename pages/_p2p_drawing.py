@@ -13,6 +13,7 @@ from gancore.io.sources import list_shipped_checkpoints
 from gancore.train.pix2pix import translate
 from pages._draw_canvas import bits_of, draw_canvas, latest, output, painted_of
 from pages._lab import Lab, call
+from pages._outside import outside, pressed
 
 CANVAS = 28  # the drawing pad: a 28 x 28 lattice of paintable pixels
 
@@ -38,6 +39,7 @@ def drawing_ui(key: str) -> None:
             key=f"{key}_ink",
             help="The model was trained on Sobel edges of digits: double outlines. Painted "
             "regions read best as ink; thin outlines drawn as the sketch often come out faint.",
+            **outside(),
         ).startswith("ink")
     hint = {
         "edges": "Paint a digit (or its outline, as in the input row above).",
@@ -48,14 +50,14 @@ def drawing_ui(key: str) -> None:
     painted: set[tuple[int, int]] = st.session_state.setdefault(f"{key}_painted", set())
     version_key = f"{key}_canvas_n"  # bumped by Clear and an example: the pad shows ours
     c1, c2, c3, c4 = st.columns([1.4, 0.5, 2, 1.4])
-    if c1.button("Start from the first example", key=f"{key}_from_example"):
+    if pressed(c1, "Start from the first example", key=f"{key}_from_example"):
         first = lab.extra.get("first") or {}
         x = first.get("first_input" if task == "edges" and not ink else "first_target")
         if x is not None:
             painted.clear()
             painted.update((int(r), int(c)) for r, c in zip(*np.nonzero(x > 0), strict=True))
             st.session_state[version_key] = st.session_state.get(version_key, 0) + 1
-    if c2.button("Clear", key=f"{key}_clear_drawing"):
+    if pressed(c2, "Clear", key=f"{key}_clear_drawing"):
         painted.clear()  # and a new version, so that a drawing sent before cannot paint again
         st.session_state[version_key] = st.session_state.get(version_key, 0) + 1
     c3.caption(f"{hint} Draw with the mouse (or a finger); Shift or the eraser rubs out.")
@@ -65,6 +67,7 @@ def drawing_ui(key: str) -> None:
         ["the models training above", *shipped],
         key=f"{key}_draw_model",
         help="Shipped checkpoints (checkpoints/) of this task, trained for 5 minutes on a CPU.",
+        **outside(),
     )
     _pad(key, ink, choice if choice in shipped else None)
 

@@ -14,6 +14,7 @@ import streamlit as st
 
 from gancore.train.diffaugment import POLICIES, parse_policy
 from gancore.train.stabilizers import STABILIZERS, STRUCTURAL
+from pages._outside import outside
 
 __all__ = ["STRUCTURAL", "split", "stabilizers_ui"]
 
@@ -36,6 +37,7 @@ def stabilizers_ui(key: str, cfg: dict[str, Any], *, images: bool) -> dict[str, 
         0.1,
         key=f"{key}_r1",
         help=_help("r1_gamma"),
+        **outside(),
     )
     out["r2_gamma"] = c[1].number_input(
         "R2 γ (fake)",
@@ -45,6 +47,7 @@ def stabilizers_ui(key: str, cfg: dict[str, Any], *, images: bool) -> dict[str, 
         0.1,
         key=f"{key}_r2",
         help=_help("r2_gamma"),
+        **outside(),
     )
     out["reg_every"] = int(
         c[2].number_input(
@@ -54,6 +57,7 @@ def stabilizers_ui(key: str, cfg: dict[str, Any], *, images: bool) -> dict[str, 
             int(cfg["reg_every"]),
             key=f"{key}_regn",
             help=_help("reg_every"),
+            **outside(),
         )
     )
     out["unroll_steps"] = int(
@@ -64,6 +68,7 @@ def stabilizers_ui(key: str, cfg: dict[str, Any], *, images: bool) -> dict[str, 
             int(cfg["unroll_steps"]),
             key=f"{key}_unroll",
             help=_help("unroll_steps"),
+            **outside(),
         )
     )
     c = st.columns(4)
@@ -75,6 +80,7 @@ def stabilizers_ui(key: str, cfg: dict[str, Any], *, images: bool) -> dict[str, 
         0.05,
         key=f"{key}_noise",
         help=_help("instance_noise"),
+        **outside(),
     )
     out["instance_noise_steps"] = int(
         c[1].number_input(
@@ -85,6 +91,7 @@ def stabilizers_ui(key: str, cfg: dict[str, Any], *, images: bool) -> dict[str, 
             500,
             key=f"{key}_noise_steps",
             help=_help("instance_noise_steps"),
+            **outside(),
         )
     )
     out["instance_noise_floor"] = c[2].number_input(
@@ -95,6 +102,7 @@ def stabilizers_ui(key: str, cfg: dict[str, Any], *, images: bool) -> dict[str, 
         0.05,
         key=f"{key}_noise_floor",
         help=_help("instance_noise_floor"),
+        **outside(),
     )
     if images:
         picked = c[3].multiselect(
@@ -103,6 +111,7 @@ def stabilizers_ui(key: str, cfg: dict[str, Any], *, images: bool) -> dict[str, 
             default=list(parse_policy(cfg["diffaugment"])),
             key=f"{key}_diffaug",
             help=_help("diffaugment"),
+            **outside(),
         )
         out["diffaugment"] = ",".join(p for p in POLICIES if p in picked)
     c = st.columns(4)
@@ -111,10 +120,17 @@ def stabilizers_ui(key: str, cfg: dict[str, Any], *, images: bool) -> dict[str, 
         bool(cfg["spectral_norm"]),
         key=f"{key}_sn",
         help=_help("spectral_norm"),
+        **outside(),
     )
     out["pack"] = int(
         c[1].number_input(
-            "PacGAN: pack m", 1, 16, int(cfg["pack"]), key=f"{key}_pack", help=_help("pack")
+            "PacGAN: pack m",
+            1,
+            16,
+            int(cfg["pack"]),
+            key=f"{key}_pack",
+            help=_help("pack"),
+            **outside(),
         )
     )
     out["minibatch_std"] = c[2].checkbox(
@@ -122,6 +138,7 @@ def stabilizers_ui(key: str, cfg: dict[str, Any], *, images: bool) -> dict[str, 
         bool(cfg["minibatch_std"]),
         key=f"{key}_mbstd",
         help=_help("minibatch_std"),
+        **outside(),
     )
     c[3].caption("These three shape D: changing one starts the run again from the seed.")
     return out

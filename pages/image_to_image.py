@@ -34,6 +34,7 @@ from pages._lab import (
 from pages._lab_export import animation_ui, checkpoint_zip_ui
 from pages._lab_live import transport_to_target_ui
 from pages._live_chart import live_chart
+from pages._outside import outside
 from pages._p2p_drawing import drawing_ui
 from pages._uploads import extracted_zip_ui
 
@@ -77,10 +78,14 @@ def setup() -> Lab | None:
     link = links_ui.opened(KEY, PAGE, from_link)
     c1, c2, c3 = st.columns([3, 2, 1])
     task = c1.selectbox(
-        "task", list(TASKS), key=f"{KEY}_task", format_func=lambda t: f"{t}: {TASKS[t]}"
+        "task",
+        list(TASKS),
+        key=f"{KEY}_task",
+        format_func=lambda t: f"{t}: {TASKS[t]}",
+        **outside(),
     )
     st.session_state.setdefault(f"{KEY}_seed", 0)
-    seed = int(c3.number_input("seed", 0, 2**31 - 1, step=1, key=f"{KEY}_seed"))
+    seed = int(c3.number_input("seed", 0, 2**31 - 1, step=1, key=f"{KEY}_seed", **outside()))
     name = TASK_PRESETS[task]
     if link is not None and link.resolved()["model"]["task"] == task:
         name = link.preset  # the linked preset, while its task is picked
@@ -95,7 +100,11 @@ def setup() -> Lab | None:
         default = "fashion-mnist" if task == "inpaint" else "mnist"
         st.session_state.setdefault(f"{KEY}_data_{task}", default)
         data = c2.selectbox(
-            "data", list(DATA_CHOICES), key=f"{KEY}_data_{task}", format_func=DATA_CHOICES.get
+            "data",
+            list(DATA_CHOICES),
+            key=f"{KEY}_data_{task}",
+            format_func=DATA_CHOICES.get,
+            **outside(),
         )
         fixed = links_ui.fixed_overrides(link, name, data, widget_keys=LINK_WIDGET_KEYS)
         overrides += [f"data.name={data}", *fixed]
@@ -169,10 +178,14 @@ def knobs_ui(lab: Lab) -> None:
         for k, v in [*((k, cfg[k]) for k in ("loss", "lr_g", "lr_d")), ("l1_lambda", lam0)]:
             st.session_state.setdefault(f"{KEY}_{k}", v)  # a link may have set them already
         loss = c[0].selectbox(
-            "GAN loss", list(LOSSES), format_func=LOSS_LABELS.get, key=f"{KEY}_loss"
+            "GAN loss", list(LOSSES), format_func=LOSS_LABELS.get, key=f"{KEY}_loss", **outside()
         )
-        lr_g = c[1].number_input("G learning rate", 1e-5, 1e-2, format="%.5f", key=f"{KEY}_lr_g")
-        lr_d = c[2].number_input("D learning rate", 1e-5, 1e-2, format="%.5f", key=f"{KEY}_lr_d")
+        lr_g = c[1].number_input(
+            "G learning rate", 1e-5, 1e-2, format="%.5f", key=f"{KEY}_lr_g", **outside()
+        )
+        lr_d = c[2].number_input(
+            "D learning rate", 1e-5, 1e-2, format="%.5f", key=f"{KEY}_lr_d", **outside()
+        )
         lam = c[3].number_input(
             "lambda (L1 weight)",
             0.0,
@@ -181,6 +194,7 @@ def knobs_ui(lab: Lab) -> None:
             format="%g",
             key=f"{KEY}_l1_lambda",
             help=LAMBDA_HELP,
+            **outside(),
         )
         changes = {"loss": loss, "lr_g": float(lr_g), "lr_d": float(lr_d)}
         changes = {k: v for k, v in changes.items() if cfg[k] != v}

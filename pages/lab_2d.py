@@ -20,6 +20,7 @@ from pages._lab import (
     transport_ui,
 )
 from pages._live_chart import live_chart
+from pages._outside import outside
 from pages._replay import replay_ui
 
 KEY = "lab2d"
@@ -35,7 +36,9 @@ st.markdown(
 lab = setup_ui(KEY, 2, "ring8")
 transport_ui(KEY, lab, extra=lambda lab: speed_ui(KEY, lab))
 st.session_state.setdefault(f"{KEY}_layers", list(lplots.LAYERS_2D))
-layers = st.pills("layers", lplots.LAYERS_2D, selection_mode="multi", key=f"{KEY}_layers")
+layers = st.pills(
+    "layers", lplots.LAYERS_2D, selection_mode="multi", key=f"{KEY}_layers", **outside()
+)
 hyperparameters_ui(KEY, lab)
 ab_ui(KEY, lab)
 shown = ",".join(layers or ())

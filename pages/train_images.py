@@ -36,6 +36,7 @@ from pages._lab import (
 from pages._lab_export import animation_ui, checkpoint_zip_ui
 from pages._lab_live import transport_to_target_ui
 from pages._live_chart import live_chart
+from pages._outside import outside
 from pages._replay import replay_ui
 from pages._stacked import stacked_quality_ui
 from pages._uploads import extracted_zip_ui
@@ -92,9 +93,10 @@ def setup() -> Lab | None:
         key=f"{KEY}_preset",
         format_func=lambda n: f"{n} — {presets[n]}",
         help="Tuned defaults; the 28 px ones train on a CPU, 32/64 px ones want a GPU.",
+        **outside(),
     )
     st.session_state.setdefault(f"{KEY}_seed", 0)
-    seed = c2.number_input("seed", 0, 2**31 - 1, step=1, key=f"{KEY}_seed")
+    seed = c2.number_input("seed", 0, 2**31 - 1, step=1, key=f"{KEY}_seed", **outside())
     wanted = resolve_image_preset(name, seed=int(seed))
     c1, c2 = st.columns([3, 1])
     data_names = list(DATA_CHOICES)
@@ -105,11 +107,12 @@ def setup() -> Lab | None:
         key=f"{KEY}_data_{name}",
         format_func=DATA_CHOICES.get,
         help="Any data with any size: images are resized and converted to the model's channels.",
+        **outside(),
     )
     size_default = wanted["model"]["image_size"]
     st.session_state.setdefault(f"{KEY}_size_{name}", size_default)
     sizes = sorted({*SIZES, size_default, st.session_state[f"{KEY}_size_{name}"]})
-    size = c2.selectbox("image size (px)", sizes, key=f"{KEY}_size_{name}")
+    size = c2.selectbox("image size (px)", sizes, key=f"{KEY}_size_{name}", **outside())
     fixed = links_ui.fixed_overrides(link, name, data, widget_keys=LINK_WIDGET_KEYS)
     try:
         wanted = _with_data_and_size(wanted, data, int(size))

@@ -89,37 +89,55 @@ def test_a_2d_run_updates_live_in_the_browser(page, app_url):
     screenshot(page, "lab-2d-training")  # after pausing: a still frame of a live run
 
 
-def test_a_pause_that_lands_with_a_chart_refresh_still_pauses(page, app_url):
-    # Streamlit's browser side flushes widget changes made in the same moment as one rerun,
-    # scoped to the first fragment among them: a click on Pause (outside the live fragment)
-    # together with the chart's acknowledgement (inside it) reran the fragment only, and the
-    # click was lost (1 to 2 Pauses in 40 clicked during training). Here the click comes
-    # just after an acknowledgement, so the two always share a flush.
+# Streamlit's browser side flushes the widget changes made in one moment as one rerun, scoped
+# to the first fragment among them: a click outside the live fragment made together with the
+# chart's acknowledgement (inside it, several a second) reran the fragment only, and the page
+# never saw the click (1 to 2 Pauses in 40 clicked during training were lost). pages/_outside
+# makes such changes take effect; these tests force the shared flush every time.
+CLICK_WITH_AN_ACK = r"""([chart, text]) => {
+    const frame = document.querySelector(chart);
+    const target = [...document.querySelectorAll("button")].find((b) =>
+        new RegExp(`(^|\\s)${text}$`).test(b.innerText.trim())
+    );
+    // Click right after Streamlit has taken the chart's next acknowledgement (its listener
+    // was added first, so it runs first): the two share one flush.
+    window.addEventListener("message", function once(event) {
+        if (event.source !== frame.contentWindow) return;
+        if (event.data.type !== "streamlit:setComponentValue") return;
+        window.removeEventListener("message", once);
+        target.click();
+    });
+    // an acknowledgement now, posted from the chart's own window as its own are
+    frame.contentWindow.eval(`window.parent.postMessage({isStreamlitMessage: true,
+        type: "streamlit:setComponentValue", value: [-1, -1], dataType: "json"}, "*")`);
+}"""
+
+
+def _train_2d(page, app_url):
     open_page(page, "2D lab", url=app_url)
     page.get_by_role("button", name="Train").click()
     page.get_by_role("button", name="Pause").wait_for(timeout=30_000)
     page.wait_for_timeout(1500)
-    page.evaluate(
-        r"""(chart) => {
-            const frame = document.querySelector(chart);
-            const pause = [...document.querySelectorAll("button")].find((b) =>
-                /(^|\s)Pause$/.test(b.innerText.trim())
-            );
-            // Click Pause right after Streamlit has taken the chart's next acknowledgement
-            // (its listener was added first, so it runs first): the two share one flush.
-            window.addEventListener("message", function once(event) {
-                if (event.source !== frame.contentWindow) return;
-                if (event.data.type !== "streamlit:setComponentValue") return;
-                window.removeEventListener("message", once);
-                pause.click();
-            });
-            // an acknowledgement now, posted from the chart's own window as its own are
-            frame.contentWindow.eval(`window.parent.postMessage({isStreamlitMessage: true,
-                type: "streamlit:setComponentValue", value: [-1, -1], dataType: "json"}, "*")`);
-        }""",
-        LIVE_CHART,
-    )
+
+
+def test_a_pause_that_lands_with_a_chart_refresh_still_pauses(page, app_url):
+    _train_2d(page, app_url)
+    page.evaluate(CLICK_WITH_AN_ACK, [LIVE_CHART, "Pause"])
     page.get_by_role("button", name="Resume").wait_for(timeout=20_000)
+    assert not exceptions(page)
+
+
+def test_a_fork_and_a_layer_that_land_with_a_chart_refresh_take_effect(page, app_url):
+    _train_2d(page, app_url)
+    frame = page.frame_locator(LIVE_CHART).first
+    frame.get_by_text("G's manifold (grid of z)").wait_for(timeout=20_000)
+    # a value widget: the manifold layer off
+    page.evaluate(CLICK_WITH_AN_ACK, [LIVE_CHART, "manifold"])
+    frame.get_by_text("G's manifold (grid of z)").wait_for(state="detached", timeout=20_000)
+    # a button read in the page's body: Fork B
+    page.evaluate(CLICK_WITH_AN_ACK, [LIVE_CHART, "Fork B"])
+    page.get_by_role("button", name="Keep A").wait_for(timeout=20_000)
+    assert page.get_by_role("button", name="Pause").count() == 1  # still training
     assert not exceptions(page)
 
 
