@@ -131,6 +131,7 @@ def _pause(key: str) -> None:
 def _step(key: str, n: int | None, only: str | None = None) -> None:
     """``n`` rounds (None: one of ``only`` D or G updates), within the server's step cap."""
     lab: Lab = st.session_state[key]
+    changed()  # a full run shows the new step count, and any notice or error, everywhere
     if only is not None:
         _act(key, lambda: lab.handle.step(only=only))
         return
