@@ -4,7 +4,7 @@ Streamlit's browser side sends the widget changes made in one moment as one reru
 the first fragment among them (``scheduleFlush`` in its WidgetStateManager). On a live page
 the chart inside the live fragment acknowledges each refresh, several times a second, so a
 click or a change outside the fragment made in the same moment reran the fragment only: the
-page's body never saw it (1 to 2 Pauses in 40 clicked during training were lost that way).
+page's body never saw it (4 of 170 Pauses clicked during training were lost that way).
 
 Callbacks run in any rerun, a fragment's included. So a widget outside the fragment gets
 ``on_change=changed`` (through :func:`outside`), and a button is read through

@@ -92,7 +92,7 @@ def test_a_2d_run_updates_live_in_the_browser(page, app_url):
 # Streamlit's browser side flushes the widget changes made in one moment as one rerun, scoped
 # to the first fragment among them: a click outside the live fragment made together with the
 # chart's acknowledgement (inside it, several a second) reran the fragment only, and the page
-# never saw the click (1 to 2 Pauses in 40 clicked during training were lost). pages/_outside
+# never saw the click (4 of 170 Pauses clicked during training were lost). pages/_outside
 # makes such changes take effect; these tests force the shared flush every time.
 CLICK_WITH_AN_ACK = r"""([chart, text]) => {
     const frame = document.querySelector(chart);
