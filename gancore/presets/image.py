@@ -85,7 +85,8 @@ IMAGE_PRESETS: dict[str, dict[str, Any]] = {
     # batch 32 (twice the rounds, noisier) read 0.158 against 0.178 at 64, and 0.140 against
     # 0.145 in the 900 s target run. An R1 penalty on D (gamma 1, lazily every 4th D step)
     # brought the 900 s run at seed 0 from 0.140 to 0.084-0.102 (gamma 2: 0.133; EMA 0.9999
-    # instead: 0.137); seeds 1 and 2 read 0.115 and 0.124 (BENCHMARKS.md, stacked_mnist).
+    # instead: 0.137) on one thread beside another job; alone on both cores (~35,000 rounds)
+    # seeds 0, 1 and 2 read 0.083, 0.101 and 0.096 (BENCHMARKS.md, stacked_mnist).
     "stacked-mnist": _image(
         "Stacked MNIST (1000 modes) with PacGAN packing: D judges 2 samples at once, so G must "
         "vary; R1 penalty on D (gamma 1, every 4th step); learning rates 1e-3, batch 32.",
