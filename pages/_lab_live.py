@@ -95,21 +95,15 @@ def transport_ui(
         st.warning(notice)
     if lab.handle.notice:
         st.info(lab.handle.notice)
-    c_d, c_g, _ = st.columns([1, 1, 4])
-    c_d.button(
-        "Step D only",
-        key=f"{key}_step_d",
-        help="k D updates; G stays as it is",
-        on_click=_step,
-        args=(key, None, "d"),
-    )
-    c_g.button(
-        "Step G only",
-        key=f"{key}_step_g",
-        help="G updates; D stays as it is",
-        on_click=_step,
-        args=(key, None, "g"),
-    )
+    only = {"d": "k D updates; G stays as it is", "g": "G updates; D stays as it is"}
+    for col, (net, help_) in zip(st.columns([1, 1, 4]), only.items(), strict=False):
+        col.button(
+            f"Step {net.upper()} only",
+            key=f"{key}_step_{net}",
+            help=help_,
+            on_click=_step,
+            args=(key, None, net),
+        )
 
 
 def _act(key: str, fn: Callable[[], Any]) -> None:
