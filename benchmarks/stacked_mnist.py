@@ -262,6 +262,10 @@ def target(samples: int, seeds: list[int] | None = None) -> None:
         _save("target_seeds", rows)
 
 
+def _met(r: dict) -> bool:
+    return r["modes_covered"] >= TARGET_MODES and r["kl_to_uniform"] <= TARGET_KL
+
+
 def render() -> str:
     data = _store()
     lines = []
@@ -292,7 +296,7 @@ def render() -> str:
         lines += [""]
     t = data.get("target")
     if t:
-        met = t["modes_covered"] >= TARGET_MODES and t["kl_to_uniform"] <= TARGET_KL
+        met = _met(t)
         lines += [
             f"### Target: `{BEST}`, {TARGET_SECONDS:g} s, {t['samples']:,} samples "
             f"(target ≥ {TARGET_MODES} modes and KL ≤ {TARGET_KL})",
@@ -308,9 +312,7 @@ def render() -> str:
             "notes below give other runs and seeds).",
         ]
         if rows := data.get("target_seeds"):
-            every = all(
-                r["modes_covered"] >= TARGET_MODES and r["kl_to_uniform"] <= TARGET_KL for r in rows
-            )
+            every = all(_met(r) for r in rows)
             lines += [
                 "",
                 f"The same command at each seed (`--seed S`), one run after another, each alone on "
