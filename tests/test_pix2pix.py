@@ -40,7 +40,14 @@ def _blobs(n: int, size: int = 28, channels: int = 1, seed: int = 0) -> torch.Te
 
 
 def _trainer(
-    loss="non_saturating", *, adversarial=True, size=28, channels=1, task="edges", **train
+    loss="non_saturating",
+    *,
+    adversarial=True,
+    size=28,
+    channels=1,
+    task="edges",
+    dropout=0.5,
+    **train,
 ):
     model = Pix2PixConfig(
         image_size=size,
@@ -48,6 +55,7 @@ def _trainer(
         task=task,
         g_features=8,
         d_features=8,
+        dropout=dropout,
         adversarial=adversarial,
     )
     cfg = {"loss": loss, "batch_size": 4, "seed": 3, **train}
@@ -159,6 +167,43 @@ def test_one_finite_step_per_loss(loss):
     assert any(
         not torch.equal(a, b) for a, b in zip(before, t.discriminator.parameters(), strict=True)
     )
+
+
+@pytest.mark.parametrize(("d_steps", "g_steps"), [(1, 1), (2, 1), (1, 3)])
+def test_g_runs_forward_once_for_d_and_g_on_the_shared_batch(d_steps, g_steps):
+    t, _ = _trainer(d_steps=d_steps, g_steps=g_steps)
+    calls = []
+    t.generator.register_forward_hook(lambda *a: calls.append(1))
+    t.step()
+    assert len(calls) == d_steps + g_steps - 1
+
+
+def test_the_shared_forward_is_the_two_forward_round():
+    """D's last update and G's first share G(x); without dropout that is exactly the round of
+    two forwards (D on G(x) without a graph, then G(x) again for G's update after D's)."""
+    t, _ = _trainer(dropout=0.0)
+    ref, _ = _trainer(dropout=0.0)
+    ref.load_state_dict(copy.deepcopy(t.state_dict()))
+    t.step()
+    G, D, spec = ref.generator, ref.discriminator, ref.spec
+    x, y = ref.data.next_batch(4)
+    with torch.no_grad():
+        fake = G(x)
+    d_loss = spec.d_loss(D(torch.cat([x, y], 1)), D(torch.cat([x, fake], 1)))
+    ref.opt_d.zero_grad()
+    d_loss.backward()
+    ref.opt_d.step()
+    fake = G(x)
+    g_loss = spec.g_loss(D(torch.cat([x, fake], 1))) + 100 * (fake - y).abs().mean()
+    ref.opt_g.zero_grad()
+    g_loss.backward()
+    ref.opt_g.step()
+    for a, b in zip(t.generator.parameters(), G.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-6)
+    for a, b in zip(t.discriminator.parameters(), D.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-6)
+    fresh = _trainer(dropout=0.0)[0].generator.parameters()
+    assert any(not torch.equal(a, b) for a, b in zip(G.parameters(), fresh, strict=True))
 
 
 def test_l1_only_baseline_never_touches_d():

@@ -6,6 +6,10 @@
   of gancore.train.losses (WGAN's clipping and WGAN-GP's penalty on interpolated pairs included);
 - G step: minimise ``spec.g_loss(D(x, G(x))) + l1_lambda * |G(x) - y|_1``.
 
+G runs forward once for D's last update and G's first, on the same batch (as pix2pix does):
+D learns from the output detached, G's update backpropagates through the same output after D's
+update. That saves a third of an L1-only round per round.
+
 With ``adversarial=False`` (the L1-only baseline) D is never trained or read: G minimises
 ``l1_lambda * L1`` alone, and D's metrics are 0. Everything else is the Trainer's: the
 optimizers, learning-rate decay, EMA of G, the divergence check and last-good restore,
@@ -147,12 +151,16 @@ class Pix2PixTrainer(Trainer):
         real_out = fake_out = torch.zeros(1, device=self.device)
         x, y = self._pair(n)
         train_d = adv and update_d
+        shared = None  # G(x) of D's last update, with its graph: G's first update reuses it
         for i in range(cfg.d_steps if train_d else 0):
             if i:
                 x, y = self._pair(n)
+            last = i == cfg.d_steps - 1 and update_g
             with self._autocast():
-                with torch.no_grad():
+                with torch.set_grad_enabled(last):
                     fake = G(x, generator=self.noise)
+                if last:
+                    shared, fake = fake, fake.detach()
                 real_pair, fake_pair = torch.cat([x, y], 1), torch.cat([x, fake], 1)
                 real_out, fake_out = D(real_pair), D(fake_pair)
                 d_loss = spec.d_loss(real_out.float(), fake_out.float())
@@ -183,7 +191,7 @@ class Pix2PixTrainer(Trainer):
                 if j:
                     x, y = self._pair(n)
                 with self._autocast():
-                    fake = G(x, generator=self.noise)
+                    fake = shared if j == 0 and shared is not None else G(x, generator=self.noise)
                     g_loss, gan, l1 = self._g_terms(x, y, fake.float())
                 grad_norm_g = self._g_update(g_loss, grad_norm_g)
         finally:
