@@ -32,6 +32,7 @@ BENCHMARKS = [
     "what_if",
     "pix2pix_targets",
     "pix2pix_probes",
+    "pix2pix_trend",
     "canvas_rate",
 ]
 

@@ -1,0 +1,181 @@
+"""pix2pix against its L1-only twin as training goes on: issue 16's Frechet rule past 5 minutes.
+
+The GAN + L1 model and the L1-only U-Net train side by side (two processes, one torch thread
+each, one per core), each through ``python -m gancore train PRESET`` and then ``--resume``
+for the next segment; after every segment both are scored as pix2pix_probes scores
+(``frechet_2000`` against the 10,000 real test digits, floor about 7.5; ``frechet_all``, all
+10,000 translated against the digits they came from, floor 0) and for blur: the share of
+grey pixels (values in (-0.5, 0.5); MNIST's digits are ink on black, so a blurred stroke
+shows as grey) and the gradient energy (mean squared difference of neighbouring pixels),
+beside the targets' own. Rows go to benchmarks/results/pix2pix_trend.json as they come.
+
+    GANCORE_DATA=DIR python -m benchmarks.pix2pix_trend pix2pix-superres-mnist \\
+        --segments 300 300 600 600
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.common import RESULTS, ROOT, commit, write_section
+from benchmarks.pix2pix_probes import score
+from gancore.io.hub import load_checkpoint
+from gancore.presets.pix2pix import test_pairs
+from gancore.train.pix2pix import translate
+
+STORE = RESULTS / "pix2pix_trend.json"
+MODELS = {"GAN + L1": [], "L1 only": ["--set", "model.adversarial=false"]}
+
+FINDINGS = """"""
+
+
+def blur(images: np.ndarray) -> dict[str, float]:
+    """Grey share and gradient energy of images (N, 1, H, W) in [-1, 1]."""
+    a = np.asarray(images, np.float64)[:, 0]
+    grad = np.mean(np.diff(a, axis=2) ** 2) + np.mean(np.diff(a, axis=1) ** 2)
+    return {"grey": float(np.mean((a > -0.5) & (a < 0.5))), "grad": float(grad)}
+
+
+def _blur_of(folder: Path, root: str) -> tuple[dict[str, float], dict[str, float]]:
+    """(outputs', targets') blur numbers on the 10,000 test inputs."""
+    loaded = load_checkpoint(folder)
+    data = {k: v for k, v in loaded.config["data"].items() if k != "class_names"}
+    preset = {"data": data, "model": loaded.config["model"], "train": {"seed": 0}}
+    x, y, _ = test_pairs(preset, 10_000, root=root)
+    return blur(translate(loaded.generator, x)), blur(y)
+
+
+def keep(row: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with open(STORE.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = json.loads(STORE.read_text()) if STORE.exists() else {"rows": []}
+        data["rows"].append(row)
+        STORE.write_text(json.dumps(data, indent=1) + "\n")
+
+
+def one(preset: str, model: str, segments: list[int], root: str, run_id: str) -> None:
+    """Train ``model`` of ``preset`` segment by segment, scoring after each."""
+    folder = Path(tempfile.mkdtemp()) / "run"
+    total = 0
+    for i, seconds in enumerate(segments):
+        cmd = [sys.executable, "-m", "gancore", "train", "--max-seconds", str(seconds)]
+        cmd += ["--save-every", "100000"]
+        cmd += (
+            [preset, "--out", str(folder), *MODELS[model]] if i == 0 else ["--resume", str(folder)]
+        )
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        if proc.returncode:
+            raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr[-2000:]}")
+        total += seconds
+        row = score(folder, root)
+        out, target = _blur_of(folder, root)
+        row.update(
+            preset=preset,
+            model=model,
+            seconds=total,
+            steps=json.loads(proc.stdout)["step"],
+            grey=out["grey"],
+            grad=out["grad"],
+            target_grey=target["grey"],
+            target_grad=target["grad"],
+            when=time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+            commit=commit(),
+            run=run_id,
+        )
+        keep(row)
+
+
+def _three(g: dict, l1: dict, what: str) -> str:
+    if g.get(what) is None or l1.get(what) is None:
+        return "-"
+    return f"{g[what]:.3f} / {l1[what]:.3f} / {g['target_' + what]:.3f}"
+
+
+def render() -> str:
+    rows = json.loads(STORE.read_text())["rows"] if STORE.exists() else []
+    lines = [
+        FINDINGS,
+        "",
+        "| preset | seconds | GAN + L1 rounds | L1-only rounds | Frechet, 2,000: GAN / L1 only "
+        "| Frechet, all 10,000: GAN / L1 only | ratio (all) | grey share: GAN / L1 only / "
+        "targets | gradient energy: GAN / L1 only / targets | when (UTC), commit |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    by = {}
+    for r in rows:
+        by.setdefault((r["run"], r["preset"], r["seconds"]), {})[r["model"]] = r
+    for (_, preset, seconds), pair in by.items():
+        g, l1 = pair.get("GAN + L1"), pair.get("L1 only")
+        if g is None or l1 is None:
+            continue
+        lines.append(
+            f"| {preset} | {seconds} | {g['steps']:,} | {l1['steps']:,} | "
+            f"{g['frechet_2000']:.2f} / {l1['frechet_2000']:.2f} | "
+            f"{g['frechet_all']:.2f} / {l1['frechet_all']:.2f} | "
+            f"{g['frechet_all'] / l1['frechet_all']:.2f} | "
+            f"{_three(g, l1, 'grey')} | {_three(g, l1, 'grad')} | "
+            f"{g['when']}, {g['commit']} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.pix2pix_trend", description=__doc__)
+    p.add_argument("preset", nargs="?", default="pix2pix-superres-mnist")
+    p.add_argument("--segments", type=int, nargs="+", default=[300, 300, 600, 600])
+    p.add_argument("--one", choices=sorted(MODELS), help=argparse.SUPPRESS)
+    p.add_argument("--run", default="", help=argparse.SUPPRESS)
+    p.add_argument("--render", action="store_true", help="only rewrite the section from the JSON")
+    args = p.parse_args([] if argv is None and __name__ != "__main__" else argv)
+    root = os.environ.get("GANCORE_DATA")
+    if not args.render and not root:
+        raise SystemExit("set GANCORE_DATA to a data root holding MNIST (see ../shared/data)")
+    if args.one:
+        one(args.preset, args.one, args.segments, root, args.run)
+        return
+    if not args.render:
+        env = {**os.environ, "GANCORE_TORCH_THREADS": "1"}
+        run_id = time.strftime("%Y%m%d%H%M%S")
+        segs = [str(s) for s in args.segments]
+        procs = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "benchmarks.pix2pix_trend",
+                    args.preset,
+                    "--one",
+                    m,
+                    "--run",
+                    run_id,
+                    "--segments",
+                    *segs,
+                ],
+                cwd=ROOT,
+                env=env,
+            )  # fmt: skip
+            for m in MODELS
+        ]
+        if any(proc.wait() for proc in procs):
+            raise SystemExit("a trend run failed (its error is above)")
+    write_section(
+        "pix2pix_trend",
+        "pix2pix against its L1-only twin as training goes on (issue 16)",
+        __doc__.split("\n\n    GANCORE")[0].split("\n\n", 1)[1] + "\n\n" + render(),
+        "GANCORE_DATA=DIR python -m benchmarks.pix2pix_trend PRESET --segments S ...",
+    )
+
+
+if __name__ == "__main__":
+    main()
