@@ -68,7 +68,17 @@ before commit 894fddd ran the presets with their dropout of then, 0.5; the table
   reads 12.1 against the GAN's 10.5 (super-resolution). But a GAN round costs about 1.75 L1-only
   rounds (D's update and G's pass through D), and in the same 300 s the L1-only U-Net runs 3,255
   rounds and reads 8.5. On this CPU in 5 minutes, the L1-only U-Net of the same time wins on the
-  classifier's Frechet distance, and no probe came near half of it."""
+  classifier's Frechet distance, and no probe came near half of it.
+
+2026-12-04 rows (commit ec90d8d: G runs forward once per round, shared by D's last update and
+G's first; one thread per run, two at a time): super-resolution GAN 2,420
+rounds and 11.54 against the L1-only U-Net's 4,469 rounds and 7.62 (all 10,000); a GAN round
+still costs about 1.85 L1-only rounds (timed alone on one thread: about 106 against 57 ms,
+most of the difference D's three passes and its share of two backward passes; the shared
+forward took 111 ms to 106). Inpainting (Fashion-MNIST, dropout 0.5 as shipped),
+where a hidden 14 x 14 centre leaves the L1-only U-Net to average: the GAN reads 9.16 against
+11.54 (ratio 0.79), the only task where the GAN term wins in 5 minutes. How the two go on past
+5 minutes is in pix2pix_trend."""
 
 
 def score(folder: Path, root: str) -> dict[str, float]:

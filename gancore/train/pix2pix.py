@@ -8,7 +8,8 @@
 
 G runs forward once for D's last update and G's first, on the same batch (as pix2pix does):
 D learns from the output detached, G's update backpropagates through the same output after D's
-update. That saves a third of an L1-only round per round.
+update. That saves one forward pass of G per round (measured on one CPU thread at 28 px,
+super-resolution: about 4%, 111 -> 106 ms a round; D's passes are most of a round's cost).
 
 With ``adversarial=False`` (the L1-only baseline) D is never trained or read: G minimises
 ``l1_lambda * L1`` alone, and D's metrics are 0. Everything else is the Trainer's: the
