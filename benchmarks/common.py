@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import platform
 import statistics
@@ -113,3 +115,13 @@ def descendants(root: int) -> list[int]:
         out.append(pid)
         todo.extend(children.get(pid, []))
     return out
+
+
+def append_row(store: Path, row: dict) -> None:
+    """Append ``row`` to the JSON store ``{"rows": [...]}`` under a lock (sweeps may share it)."""
+    store.parent.mkdir(parents=True, exist_ok=True)
+    with open(store.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = json.loads(store.read_text()) if store.exists() else {"rows": []}
+        data["rows"].append(row)
+        store.write_text(json.dumps(data, indent=1) + "\n")

@@ -19,14 +19,13 @@ it ran); ``--render`` rewrites the Markdown section from it. With no preset the 
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import os
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import RESULTS, commit, write_section
+from benchmarks.common import RESULTS, append_row, commit, write_section
 from benchmarks.pix2pix_targets import train
 from gancore.io.hub import load_checkpoint
 from gancore.presets.pix2pix import test_pairs, translation_quality
@@ -123,16 +122,6 @@ def probe(preset: str, label: str, sets: list[str], root: str, max_steps: int = 
     return row
 
 
-def keep(row: dict) -> None:
-    """Append a row to the store (locked: two sweeps may share it)."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    with open(STORE.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        data = json.loads(STORE.read_text()) if STORE.exists() else {"rows": []}
-        data["rows"].append(row)
-        STORE.write_text(json.dumps(data, indent=1) + "\n")
-
-
 def render() -> str:
     rows = json.loads(STORE.read_text())["rows"] if STORE.exists() else []
     rows = sorted(rows, key=lambda r: r["preset"], reverse=True)  # superres first, stable
@@ -170,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit("set GANCORE_DATA to a data root holding MNIST (see ../shared/data)")
         todo = [(args.preset, args.label, args.sets)] if args.preset else PROBES
         for preset, label, sets in todo:
-            keep(probe(preset, label or " ".join(sets), sets, root, args.max_steps))
+            append_row(STORE, probe(preset, label or " ".join(sets), sets, root, args.max_steps))
     write_section(
         "pix2pix_probes",
         "pix2pix variants against the L1-only U-Net, same wall time, probes for issue 16",

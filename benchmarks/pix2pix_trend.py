@@ -16,7 +16,6 @@ beside the targets' own. Rows go to benchmarks/results/pix2pix_trend.json as the
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import os
 import subprocess
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import RESULTS, ROOT, commit, write_section
+from benchmarks.common import RESULTS, ROOT, append_row, commit, write_section
 from benchmarks.pix2pix_probes import score
 from gancore.io.hub import load_checkpoint
 from gancore.presets.pix2pix import test_pairs
@@ -72,15 +71,6 @@ def _blur_of(folder: Path, root: str) -> tuple[dict[str, float], dict[str, float
     return blur(translate(loaded.generator, x)), blur(y)
 
 
-def keep(row: dict) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    with open(STORE.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        data = json.loads(STORE.read_text()) if STORE.exists() else {"rows": []}
-        data["rows"].append(row)
-        STORE.write_text(json.dumps(data, indent=1) + "\n")
-
-
 def one(preset: str, model: str, segments: list[int], root: str, run_id: str) -> None:
     """Train ``model`` of ``preset`` segment by segment, scoring after each."""
     folder = Path(tempfile.mkdtemp()) / "run"
@@ -110,7 +100,7 @@ def one(preset: str, model: str, segments: list[int], root: str, run_id: str) ->
             commit=commit(),
             run=run_id,
         )
-        keep(row)
+        append_row(STORE, row)
 
 
 def _three(g: dict, l1: dict, what: str) -> str:
