@@ -80,7 +80,18 @@ where a hidden 14 x 14 centre leaves the L1-only U-Net to average: the GAN reads
 5 minutes is in pix2pix_trend. Taming D for 600 s on super-resolution (09:53-10:04, beside
 each other) helps as far as it weakens the GAN term: spectral norm on D 9.13, D's learning rate
 / 4 7.46, against the shipped GAN's 12.20 and the L1-only U-Net's 4.25 at 600 s in
-pix2pix_trend; half of the L1-only U-Net would be 2.1."""
+pix2pix_trend; half of the L1-only U-Net would be 2.1.
+
+2026-12-04 10:44-11:08 (commit 8d3d39f, one thread per run, two at a time, each GAN row beside
+an L1-only row of the same moment): a small D as well as a slow one, 8 features instead of 32
+(a GAN round then costs about 1.2 L1-only rounds, not 1.9). Super-resolution: 8 features alone
+8.24 (against 7.62 unpaired); 8 features at lr 2e-5: 4.73 against 5.77 (ratio 0.82); at 5e-5:
+4.38 (unpaired) and 5.37 against 5.56 (0.97). Edges at 5e-5: 0.90 against 0.74 (1.22; the
+32-feature D at 2e-4: 1.27 against 0.91, 1.39, in pix2pix_trend). The first settings under
+which the GAN's Frechet is below the L1-only U-Net's on super-resolution in 5 minutes, and
+closer on edges; still far from half. From commit aadaaad the edges and superres presets
+train this D (8 features, lr 5e-5): rows before it that say "as shipped" ran the 32-feature D
+at 2e-4."""
 
 
 def score(folder: Path, root: str) -> dict[str, float]:
