@@ -41,6 +41,12 @@ from gancore.train.pix2pix import translate
 
 SECONDS = float(os.environ.get("GANCORE_BENCH_SECONDS", 300))
 N_EVAL = 2000
+# the CLI's torch threads: GANCORE_TORCH_THREADS, else torch's default for convolutions
+CLI_THREADS = (
+    f"{os.environ['GANCORE_TORCH_THREADS']} torch thread(s)"
+    if os.environ.get("GANCORE_TORCH_THREADS")
+    else f"torch's default threads (all {os.cpu_count()} cores)"
+)
 KEEP = os.environ.get("GANCORE_BENCH_KEEP")  # a folder to keep the trained checkpoints in
 
 
@@ -111,7 +117,8 @@ def main() -> None:
     lines = [
         f"Each run trains {SECONDS:.0f} s from scratch (`python -m gancore train PRESET "
         f"--max-seconds {SECONDS:.0f}`; the L1-only U-Net adds `--set model.adversarial=false`), "
-        f"one after the other; scored on the first {N_EVAL:,} MNIST test images made into inputs "
+        f"one after the other, on {CLI_THREADS} (the machine line's count is the benchmark "
+        f"process's own); scored on the first {N_EVAL:,} MNIST test images made into inputs "
         "(`gancore.presets.pix2pix.evaluate_checkpoint`, as `python -m gancore eval` prints it). "
         "Frechet: the shipped MNIST classifier's features of the outputs against the 10,000 "
         "real test digits (lower is better). Label accuracy: outputs the classifier reads as the "

@@ -71,7 +71,7 @@ PIX2PIX_PRESETS: dict[str, dict[str, Any]] = {
         _SLOW_D,
     ),
     "pix2pix-superres-mnist": _preset(
-        "pix2pix on MNIST: 4x super-resolution (7x7 block means, bicubic back to 28x28) -> the digit.",
+        "pix2pix on MNIST: 4x super-resolution (4x4 block means: 7x7, bicubic back to 28x28) -> the digit.",
         {"name": "mnist"},
         {**_MODEL, **_SMALL_D, "task": "superres4", "dropout": 0.0},
         _SLOW_D,
