@@ -52,6 +52,11 @@ at learning rate 2e-4 (from aadaaad the MNIST presets train a D of 8 features at
   600 s, 0.69 / 0.54 at 1200 s: ratio 1.39, 0.98, 0.78). Against the 10,000 real digits with
   2,000 outputs (issue 16's yardstick in pix2pix_targets) the floor of 7.5 keeps every ratio
   near 1 (8.28 / 8.14 at 1200 s).
+- Super-resolution with the presets' small, slow D (8 features, lr 5e-5; rows at f9b0009,
+  11:42-12:04): the GAN + L1 model is level at 300 s and ahead after (Frechet on all 10,000:
+  5.29 / 4.99 at 300 s, 2.95 / 4.00 at 600 s, 2.09 / 2.67 at 1200 s: ratio 1.06, 0.74, 0.78),
+  and its outputs are sharper than L1's (gradient energy 0.292 against 0.278, the digits'
+  0.297). Still not half of the L1-only number.
 - Where L1 must average, the GAN term wins in 5 minutes: inpainting a hidden 14 x 14 centre of
   Fashion-MNIST, 9.16 against 11.54 (pix2pix_probes)."""
 
