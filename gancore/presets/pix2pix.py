@@ -60,7 +60,9 @@ def _preset(description: str, data: dict, model: dict, train: dict) -> dict[str,
 # rounds, not ~1.9, and the GAN term pushes without outweighing L1. Paired 300 s probes on one
 # thread (2026-12-04), GAN / L1-only Frechet on all 10,000 test digits: superres 4.73 / 5.77
 # (lr_d 2e-5) and 5.37 / 5.56, against 10.03 / 6.74 with the 32-feature D at 2e-4; edges
-# 0.90 / 0.74, against 1.27 / 0.91.
+# 0.90 / 0.74, against 1.27 / 0.91. Past 5 minutes the GAN leads on superres (2.95 / 4.00 at
+# 600 s, 2.09 / 2.67 at 1200 s; the 32-feature D fell behind: 12.2 / 4.3 at 600 s).
+# benchmarks/pix2pix_probes.py and pix2pix_trend.py.
 _SMALL_D = dict(d_features=8)
 _SLOW_D = {**_TRAIN, "lr_d": 5e-5}
 PIX2PIX_PRESETS: dict[str, dict[str, Any]] = {
