@@ -4,9 +4,8 @@ The run's worker keeps what the page drew (gancore.live.replay): G's samples on 
 noise, and D's field for toys, the sample grid for images, at most ~200 snapshots spread
 over the whole run. The slider is a fragment of its own: moving it redraws only the replay
 while the live picture above keeps training (its widgets rerun it through pages._outside's
-callbacks, which keep a move that lands with a live refresh). Its steps are the ones kept
-when the page was last drawn in full (or Newest pressed), so the slider holds still as the
-run goes on.
+callbacks, which keep a move that lands with a live refresh). Its steps are the ones kept when the page was
+last drawn in full (or Newest pressed), so the slider holds still as the run goes on.
 """
 
 from __future__ import annotations
