@@ -15,7 +15,6 @@ The app's side: read the newest drawing with :func:`latest` before calling :func
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +73,6 @@ def draw_canvas(
     caption: str,
     seq: int | None,
     size: int = 28,
-    on_change: Callable[[], None] | None = None,
 ) -> Any:
     """The pad (showing ``bits`` whenever ``version`` is new: Clear, an example) beside
     ``outputs``; ``seq`` is the drawing they answer, which lets the pad send its next one."""
@@ -87,5 +85,4 @@ def draw_canvas(
         seq=seq,
         size=size,
         default=None,
-        on_change=on_change,
     )

@@ -13,7 +13,7 @@ from gancore.live import LiveError
 from pages import _hosted as hosted
 from pages._lab_core import Lab, call
 from pages._live_chart import live_chart, reusing
-from pages._outside import changed, live_fragment, outside, take_app_rerun
+from pages._outside import changed, outside, take_app_rerun
 
 # The labs' pacing: at most one refresh in flight per page, and no sooner than PACE_SECONDS
 # after the last one was drawn, or later when many runs share the server (see pace()). The
@@ -236,7 +236,7 @@ def live_loop(
     lab.shown_running = lab.running
     lab.extra["curves_at"] = 0.0  # a full run draws every chart afresh
 
-    @st.fragment(key=live_fragment(key))  # keyed: other fragments' callbacks rerun it too
+    @st.fragment
     def live() -> None:
         lab: Lab = st.session_state[key]
         if take_app_rerun():  # a widget outside this fragment changed (pages._outside)

@@ -31,8 +31,6 @@ import plotly.graph_objects as go
 import streamlit as st
 import streamlit.components.v1 as components
 
-from pages._outside import pacer_seen
-
 _HTML = Path(__file__).parent / "_assets" / "live_chart.html"
 _PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 # Streamlit's own UI font, so the charts read like the rest of the page (sans-serif without it)
@@ -114,12 +112,9 @@ def live_chart(
         spec = figure_json(spec)
         last[key] = height
     args: dict[str, Any] = {"spec": spec, "config": config or {}, "height": height}
-    if tick is None:
-        return _declare()(**args, key=key, default=None)
-    args.update(tick=tick, pace=pace)
-    seen = _declare()(**args, key=key, default=None)
-    pacer_seen(key, seen)  # for callbacks of other fragments (pages._outside)
-    return seen
+    if tick is not None:
+        args.update(tick=tick, pace=pace)
+    return _declare()(**args, key=key, default=None)
 
 
 def figure_json(spec: dict[str, Any]) -> str:

@@ -1,8 +1,7 @@
 """Image to image's "draw your own input": a pad whose strokes both models translate as you
 draw (pages/_draw_canvas.py). The pad and its answer are a fragment of their own, with nothing
 else in it: each drawing reruns only that (one worker call, one component), not the training
-part of the page nor the pad's controls (and the live part too when its refresh came in the
-same flush: pages._outside)."""
+part of the page nor the pad's controls."""
 
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ from gancore.io.sources import list_shipped_checkpoints
 from gancore.train.pix2pix import translate
 from pages._draw_canvas import bits_of, draw_canvas, latest, output, painted_of
 from pages._lab import Lab, call
-from pages._outside import inside, outside, pressed
+from pages._outside import outside, pressed
 
 CANVAS = 28  # the drawing pad: a 28 x 28 lattice of paintable pixels
 
@@ -70,9 +69,10 @@ def drawing_ui(key: str) -> None:
         help="Shipped checkpoints (checkpoints/) of this task, trained for 5 minutes on a CPU.",
         **outside(),
     )
-    st.fragment(_pad, key=f"{key}_pad_part")(key, ink, choice if choice in shipped else None)
+    _pad(key, ink, choice if choice in shipped else None)
 
 
+@st.fragment
 def _pad(key: str, ink: bool, shipped: str | None) -> None:
     """The pad and its answer: the drawing it sent last, translated by the run's two models
     (or by the ``shipped`` checkpoint)."""
@@ -108,7 +108,6 @@ def _pad(key: str, ink: bool, shipped: str | None) -> None:
         outputs=outputs,
         caption=f"{len(painted)} pixels painted",
         seq=None if sent is None else sent.get("seq"),
-        on_change=inside(f"{key}_pad_part"),  # a drawing that lands with a live refresh
     )
     lab.extra["drawn_gan"] = reply["drawn_gan"]
 

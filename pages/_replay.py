@@ -3,8 +3,7 @@
 The run's worker keeps what the page drew (gancore.live.replay): G's samples on the fixed
 noise, and D's field for toys, the sample grid for images, at most ~200 snapshots spread
 over the whole run. The slider is a fragment of its own: moving it redraws only the replay
-while the live picture above keeps training (its widgets rerun it through pages._outside's
-callbacks, which keep a move that lands with a live refresh). Its steps are the ones kept when the page was
+while the live picture above keeps training. Its steps are the ones kept when the page was
 last drawn in full (or Newest pressed), so the slider holds still as the run goes on.
 """
 
@@ -17,7 +16,6 @@ import streamlit as st
 
 from gancore.live import LiveError
 from pages._lab import Lab
-from pages._outside import inside
 
 
 def replay_ui(key: str, lab: Lab, picture: Callable[[dict[str, Any]], None]) -> None:
@@ -25,21 +23,17 @@ def replay_ui(key: str, lab: Lab, picture: Callable[[dict[str, Any]], None]) -> 
     the whole replay as a GIF."""
     st.session_state[f"{key}_replay_fresh"] = True  # a full run of the page: new snapshots
     with st.expander("Replay: scrub back through this run", icon=":material/history:"):
-        st.fragment(_replay, key=f"{key}_replay")(key, lab, picture)
+        _replay(key, lab, picture)
 
 
+@st.fragment
 def _replay(key: str, lab: Lab, picture: Callable[[dict[str, Any]], None]) -> None:
-    again = inside(f"{key}_replay")
     has_b = lab.handle.b is not None
-    b_on = has_b and st.toggle(
-        "replay B", key=f"{key}_replay_b", help="B's snapshots, not A's", on_change=again
-    )
+    b_on = has_b and st.toggle("replay B", key=f"{key}_replay_b", help="B's snapshots, not A's")
     which = "b" if b_on else "a"
     held, slider = f"{key}_replay_steps_{which}", f"{key}_replay_step_{which}"
     c1, c2 = st.columns([5, 1])
-    newest = c2.button(
-        "Newest", key=f"{key}_replay_newest_{which}", help="take the latest", on_click=again
-    )
+    newest = c2.button("Newest", key=f"{key}_replay_newest_{which}", help="take the latest")
     try:
         latest = None
         if (
@@ -52,9 +46,7 @@ def _replay(key: str, lab: Lab, picture: Callable[[dict[str, Any]], None]) -> No
         steps = st.session_state[held]
         at = steps[-1]
         if len(steps) > 1:
-            at = c1.select_slider(
-                "step", options=steps, key=slider, format_func=_step, on_change=again
-            )
+            at = c1.select_slider("step", options=steps, key=slider, format_func=_step)
         if latest is not None and latest["step"] == at:  # the snapshot just fetched
             chosen = latest
         else:

@@ -53,9 +53,6 @@ def test_2d_lab_scrubs_back_while_the_run_goes_on_and_exports_a_gif():
     _ok(at.select_slider(key="lab2d_replay_step_a").set_value(10).run())
     (replayed,) = [m.value for m in at.metric if m.label == "replayed step"]
     assert replayed == "10"
-    # the slider's callback reran the replay's fragment alone: the tree holds only its part
-    assert [b.key for b in at.button] == ["lab2d_replay_newest_a"]
-    _ok(at.run())
     _ok(at.button(key="lab2d_step10").click().run())  # training goes on; the slider holds
     assert at.session_state["lab2d_replay_step_a"] == 10
     assert at.session_state["lab2d_replay_steps_a"][-1] == 50
