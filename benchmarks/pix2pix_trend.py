@@ -27,10 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import RESULTS, ROOT, append_row, commit, write_section
-from benchmarks.pix2pix_probes import score
-from gancore.io.hub import load_checkpoint
-from gancore.presets.pix2pix import test_pairs
-from gancore.train.pix2pix import translate
+from benchmarks.pix2pix_probes import score, translated
 
 STORE = RESULTS / "pix2pix_trend.json"
 MODELS = {"GAN + L1": [], "L1 only": ["--set", "model.adversarial=false"]}
@@ -68,13 +65,11 @@ def blur(images: np.ndarray) -> dict[str, float]:
     return {"grey": float(np.mean((a > -0.5) & (a < 0.5))), "grad": float(grad)}
 
 
-def _blur_of(folder: Path, root: str) -> tuple[dict[str, float], dict[str, float]]:
-    """(outputs', targets') blur numbers on the 10,000 test inputs."""
-    loaded = load_checkpoint(folder)
-    data = {k: v for k, v in loaded.config["data"].items() if k != "class_names"}
-    preset = {"data": data, "model": loaded.config["model"], "train": {"seed": 0}}
-    x, y, _ = test_pairs(preset, 10_000, root=root)
-    return blur(translate(loaded.generator, x)), blur(y)
+def _score_and_blur(folder: Path, root: str) -> tuple[dict, dict, dict]:
+    """pix2pix_probes' scores, and the outputs' and targets' blur numbers, from one
+    translation of the 10,000 test inputs."""
+    outputs = translated(folder, root)
+    return score(folder, root, outputs), blur(outputs[0]), blur(outputs[1])
 
 
 def one(preset: str, model: str, segments: list[int], root: str, run_id: str) -> None:
@@ -91,8 +86,7 @@ def one(preset: str, model: str, segments: list[int], root: str, run_id: str) ->
         if proc.returncode:
             raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr[-2000:]}")
         total += seconds
-        row = score(folder, root)
-        out, target = _blur_of(folder, root)
+        row, out, target = _score_and_blur(folder, root)
         row.update(
             preset=preset,
             model=model,
